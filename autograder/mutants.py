@@ -1,0 +1,77 @@
+"""Known-wrong submissions: an answer key with one deliberate mistake.
+
+Each assignment's table lives in ``tests/known_wrong/<id>.py`` as ``MUTANTS``,
+a list of :class:`Mutant`. A mutant names the checks it must fail, as
+``"<part>::<test function>"``; the tests and ``nngrade validate`` assert that
+exactly that set fails.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from dataclasses import dataclass, field
+
+from nbformat.notebooknode import NotebookNode
+
+from autograder.errors import NNGradeError
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One known-wrong submission.
+
+    Attributes:
+        name: short identifier (used as the student id in demos).
+        description: the mistake, in a sentence.
+        fails: the checks that must fail, ``"<part>::<test function>"``.
+        replace: top-level function or class name -> its new full source.
+        patch: ``(old, new)`` substrings; each ``old`` occurs exactly once in the code cells.
+    """
+
+    name: str
+    description: str
+    fails: frozenset[str]
+    replace: dict[str, str] = field(default_factory=dict)
+    patch: tuple[tuple[str, str], ...] = ()
+
+    def __init__(self, name: str, description: str, fails: set[str] | frozenset[str],
+                 replace: dict[str, str] | None = None,
+                 patch: list[tuple[str, str]] | tuple[tuple[str, str], ...] = ()) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "description", description)
+        object.__setattr__(self, "fails", frozenset(fails))
+        object.__setattr__(self, "replace", dict(replace or {}))
+        object.__setattr__(self, "patch", tuple(patch))
+
+    def apply(self, answer_key: NotebookNode) -> NotebookNode:
+        """Return a copy of the answer key with this mutant's mistake in it."""
+        nb = copy.deepcopy(answer_key)
+        for name, new_source in self.replace.items():
+            _replace_definition(nb, name, new_source)
+        for old, new in self.patch:
+            hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
+            count = sum(c.source.count(old) for c in hits)
+            if count != 1:
+                raise NNGradeError(f"mutant {self.name}: {old!r} occurs {count} times, expected once")
+            hits[0].source = hits[0].source.replace(old, new)
+        return nb
+
+
+def _replace_definition(nb: NotebookNode, name: str, new_source: str) -> None:
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) and node.name == name:
+                lines = cell.source.split("\n")
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+                end = node.end_lineno or node.lineno
+                replacement = new_source.strip("\n").split("\n")
+                cell.source = "\n".join(lines[:start] + replacement + lines[end:])
+                return
+    raise NNGradeError(f"mutant: no top-level definition of `{name}` in the answer key")

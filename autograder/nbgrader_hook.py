@@ -1,0 +1,114 @@
+"""nbgrader integration: a preprocessor that takes the place of ``Execute`` in autograde.
+
+nbgrader's own ``Execute`` runs the student's notebook, hidden tests included,
+in an ordinary kernel on the TA's machine; whatever that kernel prints decides
+the score. ``GradeInSandbox`` instead runs the submission in the engine's
+sandboxed process, runs each test cell's hidden-suite part in this (trusted)
+process, and writes into the test cell a per-check report (stdout) and the
+score as an ``execute_result``, which nbgrader's ``SaveAutoGrades`` records as
+partial credit. The per-check results are also saved for ``nngrade report``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from nbformat.notebooknode import NotebookNode, from_dict
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+from autograder.assignment import Assignment, find_course_root, nbgrader_meta, is_test_cell
+from autograder.config import load_config
+from autograder.engine import Graded, grade_notebook
+from autograder.remote import CellRun
+from autograder.results import render_part, render_summary
+
+RESULTS_DIR = ".nngrade/results"
+
+
+def outputs_of(run: CellRun | None) -> list[NotebookNode]:
+    """nbformat outputs from what a cell did in the student process (text, PNG, errors only)."""
+    if run is None:
+        return []
+    out = []
+    for item in run.outputs:
+        kind = item[0]
+        if kind in ("stdout", "stderr"):
+            out.append({"output_type": "stream", "name": kind, "text": str(item[1])})
+        elif kind == "result":
+            out.append({"output_type": "execute_result", "execution_count": None, "metadata": {},
+                        "data": {"text/plain": str(item[1])}})
+        elif kind == "png":
+            out.append({"output_type": "display_data", "metadata": {}, "data": {"image/png": str(item[1])}})
+        elif kind == "error":
+            tb = [line for line in str(item[3]).splitlines() if line] + [f"{item[1]}: {item[2]}"]
+            out.append({"output_type": "error", "ename": str(item[1]), "evalue": str(item[2]),
+                        "traceback": tb})
+    return [from_dict(o) for o in out]
+
+
+def write_back(nb: NotebookNode, graded: Graded, assignment: Assignment) -> None:
+    """Put display outputs into the code cells and scores plus reports into the test cells."""
+    parts = {p.grade_id: p for p in graded.result.parts}
+    written: set[str] = set()
+    summary_done = False
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        gid = nbgrader_meta(cell).get("grade_id")
+        if is_test_cell(cell) and gid in parts and gid not in written:
+            written.add(gid)
+            part = parts[gid]
+            cell.outputs = [
+                from_dict({"output_type": "stream", "name": "stdout", "text": render_part(part)}),
+                from_dict({"output_type": "execute_result", "execution_count": None, "metadata": {},
+                           "data": {"text/plain": f"{part.score:g}"}}),
+            ]
+        elif is_test_cell(cell):
+            # a test cell with no hidden part (or a duplicate): it earns nothing by itself
+            cell.outputs = [from_dict({"output_type": "execute_result", "execution_count": None,
+                                       "metadata": {}, "data": {"text/plain": "0"}})]
+        else:
+            cell.outputs = outputs_of(graded.cell_runs.get(index))
+            if not summary_done:
+                summary_done = True
+                cell.outputs.insert(0, from_dict({"output_type": "stream", "name": "stdout",
+                                                  "text": render_summary(graded.result) + "\n"}))
+        cell.execution_count = None
+
+
+def save_result(course_root: Path, graded: Graded) -> Path:
+    """Keep the per-check results beside the gradebook (for reports)."""
+    res = graded.result
+    folder = course_root / RESULTS_DIR / res.assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{res.student or 'anonymous'}.json"
+    data = res.to_dict()
+    data["internal_errors"] = graded.internal_errors
+    path.write_text(json.dumps(data, indent=2))
+    return path
+
+
+class GradeInSandbox(NbGraderPreprocessor):
+    """Run a submission in the sandbox and grade its test cells with the hidden suites."""
+
+    isolation = Unicode("", help="Override [tool.nngrade] isolation (auto, bwrap, namespaces, process).").tag(
+        config=True)
+    device = Unicode("", help="Override [tool.nngrade] device (cpu, cuda, auto).").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        info = resources.get("nbgrader", {})
+        course_root = find_course_root(Path.cwd())
+        config = load_config(course_root, isolation=self.isolation or None, device=self.device or None)
+        assignment = Assignment.load(course_root, info["assignment"])
+        graded = grade_notebook(nb, assignment, config, student_id=str(info.get("student", "")))
+        write_back(nb, graded, assignment)
+        save_result(course_root, graded)
+        res = graded.result
+        self.log.info("nngrade: %s %s scored %g/%g (%s, %.2f s)", res.student, res.assignment,
+                      res.score, res.max_score, res.isolation, res.seconds)
+        for line in graded.internal_errors:
+            self.log.error("nngrade internal grader error: %s", line.splitlines()[0])
+        return nb, resources

@@ -1,0 +1,128 @@
+"""The pytest plugin that runs hidden suites against one submission, in the grader process."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from autograder.config import GraderConfig
+from autograder.errors import CheckFailure, MissingName, StudentCrashed, StudentError, StudentTimeout
+from autograder.remote import Submission
+from autograder.results import CheckResult
+
+log = logging.getLogger("nngrade")
+
+GRADER_ERROR = ("the grader hit an internal error on this check, so it is marked failed; "
+                "your TA can see the details")
+
+
+def explain(exc: BaseException) -> tuple[str, str]:
+    """A student-facing one-line message and a kind for an exception raised during a check."""
+    if isinstance(exc, CheckFailure):
+        return str(exc), "failed"
+    if isinstance(exc, MissingName):
+        return str(exc), "missing"
+    if isinstance(exc, StudentTimeout):
+        return f"{exc.where} did not finish within {exc.seconds:g} s (an infinite loop?)", "timeout"
+    if isinstance(exc, StudentCrashed):
+        return f"{exc.where} stopped: {exc.reason}", "crashed"
+    if isinstance(exc, StudentError):
+        return str(exc), "student_error"
+    if isinstance(exc, AssertionError):
+        text = str(exc).strip()
+        return (text.splitlines()[0] if text else "a hidden check failed"), "failed"
+    return GRADER_ERROR, "grader_error"
+
+
+class NNGradePlugin:
+    """Provides the fixtures and records one CheckResult per collected test."""
+
+    def __init__(self, student: Submission, config: GraderConfig, parts: dict[Path, str]) -> None:
+        self._student = student
+        self._config = config
+        self.parts = parts
+        self.results: list[CheckResult] = []
+        self.internal_errors: list[str] = []
+        self._started: dict[str, float] = {}
+        self._recorded: set[str] = set()
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "nngrade(points, hint): points and hint of a hidden check")
+
+    @pytest.fixture(scope="session")
+    def student(self) -> Submission:
+        return self._student
+
+    @pytest.fixture(scope="session")
+    def config(self) -> GraderConfig:
+        return self._config
+
+    @pytest.fixture(scope="session")
+    def device(self) -> Any:
+        import torch
+
+        return torch.device(self._config.resolved_device())
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._started[item.nodeid] = time.perf_counter()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+        outcome = yield
+        report = outcome.get_result()
+        if item.nodeid in self._recorded:
+            return
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self._recorded.add(item.nodeid)
+            self.results.append(self._result(item, call, report.passed))
+
+    def _result(self, item: pytest.Item, call: pytest.CallInfo[Any], passed: bool) -> CheckResult:
+        marker = item.get_closest_marker("nngrade")
+        points = float(marker.kwargs.get("points", 0)) if marker else 0.0
+        hint = str(marker.kwargs.get("hint", "")) if marker else ""
+        func = getattr(item, "function", None)
+        doc = (getattr(func, "__doc__", None) or "").strip().splitlines()
+        title = doc[0].strip() if doc else getattr(item, "originalname", item.name)
+        part = self.parts.get(Path(str(item.path)).resolve(), Path(str(item.path)).stem.removeprefix("test_"))
+        callspec = getattr(item, "callspec", None)
+        case = callspec.id if callspec is not None else ""
+        check_id = f"{part}::{getattr(item, 'originalname', item.name)}"
+        message, kind = "", "ok"
+        if not passed and call.excinfo is not None:
+            exc = call.excinfo.value
+            message, kind = explain(exc)
+            if kind == "grader_error":
+                detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+                self.internal_errors.append(f"{check_id}[{case}]: {detail}")
+                log.error("internal grader error in %s:\n%s", check_id, detail)
+        elif not passed:
+            message, kind = "the check could not run", "grader_error"
+        seconds = time.perf_counter() - self._started.get(item.nodeid, time.perf_counter())
+        return CheckResult(check_id=check_id, case=case, part=part, title=title,
+                           points=points if passed else 0.0, max_points=points, passed=passed,
+                           message=message, hint="" if passed else hint, seconds=round(seconds, 4),
+                           kind=kind)
+
+
+def run_suites(files: dict[Path, str], student: Submission, config: GraderConfig) -> NNGradePlugin:
+    """Run the given suite files (path -> part name) against ``student``; the plugin holds the results."""
+    plugin = NNGradePlugin(student, config, {p.resolve(): name for p, name in files.items()})
+    suites_root = Path(__file__).parent / "suites"
+    args = [str(p) for p in files] + [
+        "-q", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",
+        "-p", "no:randomly", "-p", "no:xdist", "--rootdir", str(suites_root),
+        "-c", str(suites_root / "pytest.ini"), "--tb=no", "--no-header", "-W", "ignore",
+    ]
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        code = pytest.main(args, plugins=[plugin])
+    if code not in (0, 1):
+        raise RuntimeError(f"the hidden suite could not run (pytest exit {int(code)}):\n{sink.getvalue()[-2000:]}")
+    return plugin

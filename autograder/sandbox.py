@@ -1,0 +1,244 @@
+"""Isolation levels, and the warm zygote that student processes are forked from.
+
+Levels, strongest first (``auto`` picks the strongest that works here):
+
+- ``bwrap``: the zygote runs under bubblewrap (read-only root, no network, its
+  own PID namespace, course files, the package and submissions hidden behind
+  empty tmpfs); each student process then gets its own user, mount, PID and
+  network namespaces with a private ``/tmp``.
+- ``namespaces``: no bubblewrap; each student process unshares user, mount,
+  PID and network namespaces itself, remounts the root read-only and hides the
+  same paths.
+- ``process``: plain processes in their own session, with rlimits only. A
+  warning says so: a hostile submission can read course files and may leave
+  processes behind.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+from autograder._runtime import codec
+from autograder.config import GraderConfig
+from autograder.errors import NNGradeError
+
+RUNTIME_DIR = Path(__file__).parent / "_runtime"
+LEVELS = ("bwrap", "namespaces", "process")
+
+
+class IsolationWarning(UserWarning):
+    """Grading runs with weaker isolation than asked for."""
+
+
+@functools.lru_cache(maxsize=None)
+def _bwrap_works() -> bool:
+    exe = shutil.which("bwrap")
+    if not exe:
+        return False
+    try:
+        proc = subprocess.run([exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                               "--unshare-all", "--die-with-parent", "true"],
+                              capture_output=True, timeout=10)
+        return proc.returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@functools.lru_cache(maxsize=None)
+def _unshare_works() -> bool:
+    code = ("import ctypes,os,sys;l=ctypes.CDLL(None,use_errno=True);"
+            "sys.exit(0 if l.unshare(0x10000000|0x00020000|0x20000000|0x40000000)==0 else 1)")
+    try:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def detect_level(requested: str = "auto") -> str:
+    """The isolation level to use: ``requested``, or the strongest available for ``auto``."""
+    if requested not in ("auto",) + LEVELS:
+        raise NNGradeError(f"unknown isolation level {requested!r}; use auto, " + ", ".join(LEVELS))
+    available = [lvl for lvl, ok in (("bwrap", _bwrap_works()), ("namespaces", _unshare_works()),
+                                     ("process", True)) if ok]
+    if requested == "auto":
+        level = available[0]
+        if level == "process":
+            warnings.warn("no bubblewrap and no user namespaces here: student code runs as a plain "
+                          "process (rlimits only). Install bubblewrap for isolation.", IsolationWarning,
+                          stacklevel=2)
+        return level
+    if requested not in available:
+        raise NNGradeError(f"isolation level {requested!r} is not available on this machine "
+                           f"(available: {', '.join(available)})")
+    return requested
+
+
+def _hidden_paths(config: GraderConfig, extra: list[Path]) -> list[str]:
+    paths = {Path(__file__).resolve().parent, *[p.resolve() for p in extra]}
+    paths.update(Path(p).resolve() for p in config.hide_paths)
+    return sorted(str(p) for p in paths if p.is_dir())
+
+
+def _revealed_paths() -> list[str]:
+    """What the interpreter needs even when it lives under a hidden folder."""
+    paths = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+             Path(sys.executable).resolve().parent.parent}
+    return sorted(str(p) for p in paths)
+
+
+class Zygote:
+    """A warm process (libraries imported) that forks one sandboxed student process per request."""
+
+    def __init__(self, config: GraderConfig, level: str, hide: list[Path] | None = None,
+                 preload: tuple[str, ...] = ("numpy", "torch", "matplotlib.pyplot", "sklearn.datasets")) -> None:
+        self.config = config
+        self.level = level
+        self.lock = threading.Lock()
+        self._tmp = tempfile.TemporaryDirectory(prefix="nngrade-runtime-")
+        runtime = Path(self._tmp.name) / "rt"
+        runtime.mkdir()
+        for name in ("codec.py", "worker.py"):
+            shutil.copy(RUNTIME_DIR / name, runtime / name)
+        self.hide = _hidden_paths(config, list(hide or []))
+        self.reveal = _revealed_paths()
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "MPLBACKEND": "Agg", "HOME": "/tmp",
+               "MPLCONFIGDIR": "/tmp/.mpl", "PYTHONDONTWRITEBYTECODE": "1",
+               "OMP_NUM_THREADS": str(config.threads), "NNGRADE_PRELOAD": ",".join(preload)}
+        inner_rt = str(runtime)
+        argv = [sys.executable, "-I", "-B", str(runtime / "worker.py"), str(child.fileno())]
+        if level == "bwrap":
+            inner_rt = "/tmp/.nngrade-rt"
+            argv = self._bwrap_argv(runtime, inner_rt, env) + [
+                sys.executable, "-I", "-B", inner_rt + "/worker.py", str(child.fileno())]
+        self.proc = subprocess.Popen(argv, pass_fds=[child.fileno()], env=env, cwd="/",
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, start_new_session=True)
+        child.close()
+        self.sock = parent
+        self.sock.settimeout(120)
+        try:
+            reply = self._recv()
+        except (EOFError, OSError, codec.CodecError):
+            err = self.proc.stderr.read().decode(errors="replace")[-500:] if self.proc.stderr else ""
+            raise NNGradeError(f"the student-process zygote failed to start ({level}): {err.strip()}") from None
+        if reply[0] != "ready":
+            raise NNGradeError("the student-process zygote sent an unexpected greeting")
+        self.preloaded = tuple(reply[2])
+
+    def _bwrap_argv(self, runtime: Path, inner_rt: str, env: dict[str, str]) -> list[str]:
+        argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                "--tmpfs", "/tmp", "--unshare-all", "--die-with-parent", "--new-session",
+                "--clearenv"]
+        for key, value in env.items():
+            argv += ["--setenv", key, value]
+        for path in self.hide:
+            argv += ["--tmpfs", path]
+        for path in self.reveal:
+            argv += ["--ro-bind", path, path]
+        for dev in sorted(Path("/dev").glob("nvidia*")):
+            argv += ["--dev-bind", str(dev), str(dev)]
+        argv += ["--ro-bind", str(runtime), inner_rt, "--chdir", "/"]
+        return argv
+
+    def _send(self, tree: Any, fds: list[int] | None = None) -> None:
+        data = codec.dumps(tree)
+        if fds:
+            socket.send_fds(self.sock, [data], fds)
+        else:
+            self.sock.sendall(data)
+
+    def _recv(self) -> Any:
+        head = _read_exact(self.sock, 8)
+        (size,) = struct.unpack("!Q", head)
+        return codec.loads(_read_exact(self.sock, size))
+
+    def spawn(self, settings: dict[str, Any]) -> tuple[int, str, socket.socket]:
+        """Fork a student process; return (pid in the zygote's namespace, namespace status, socket)."""
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        settings = dict(settings, hide=self.hide if self.level == "namespaces" else [],
+                        reveal=self.reveal if self.level == "namespaces" else [],
+                        namespaces=self.level in ("bwrap", "namespaces"),
+                        readonly_root=self.level == "namespaces")
+        with self.lock:
+            self._send(("spawn", list(settings.items())), [theirs.fileno()])
+            theirs.close()
+            reply = self._recv()
+        _, keeper_pid, status, student_pid = reply
+        if status.startswith("failed"):
+            self.kill([keeper_pid])
+            mine.close()
+            raise NNGradeError(f"could not start a sandboxed student process: {status} {student_pid}")
+        return int(keeper_pid), status, mine
+
+    def kill(self, pids: list[int]) -> None:
+        """Kill student processes (their PID namespaces go with them)."""
+        with self.lock:
+            try:
+                self._send(("kill", [int(p) for p in pids]))
+                self._recv()
+            except (OSError, EOFError, codec.CodecError):
+                pass
+
+    def close(self) -> None:
+        """Stop the zygote (bubblewrap takes everything under it down)."""
+        try:
+            self.sock.close()
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait(timeout=10)
+            if self.proc.stderr:
+                self.proc.stderr.close()
+            self._tmp.cleanup()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+def _read_exact(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(min(n - len(buf), 1 << 20))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return bytes(buf)
+
+
+_POOL: dict[tuple[Any, ...], Zygote] = {}
+
+
+def shared_zygote(config: GraderConfig, hide: list[Path] | None = None) -> Zygote:
+    """One warm zygote per configuration in this process, started on first use."""
+    level = detect_level(config.isolation)
+    key = (level, config.threads, tuple(sorted(str(p) for p in (hide or []))), tuple(config.hide_paths))
+    zyg = _POOL.get(key)
+    if zyg is None or not zyg.alive():
+        zyg = Zygote(config, level, hide)
+        _POOL[key] = zyg
+    return zyg
+
+
+def close_all() -> None:
+    """Stop every zygote this process started."""
+    while _POOL:
+        _, zyg = _POOL.popitem()
+        zyg.close()
+
+
+import atexit  # noqa: E402
+
+atexit.register(close_all)
+os.environ.setdefault("MPLBACKEND", "Agg")

@@ -1,0 +1,37 @@
+"""Hidden checks for `sigmoid`: values on random arrays, and stability at |z| up to 1e4."""
+
+import numpy as np
+
+from autograder.testing import expect_close, fail, points
+
+SEED = 2201
+EXTREMES = np.array([-1e4, -1e3, -750.0, -710.0, -40.0, -1.0, 0.0, 1.0, 40.0, 710.0, 750.0, 1e3, 1e4])
+
+
+def _ref_sigmoid(z):
+    """Logistic function in float64, exp only of non-positive numbers (underflow to 0 is fine)."""
+    z = np.asarray(z, dtype=np.float64)
+    ez = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
+
+
+@points(1, hint="sigma(z) = 1 / (1 + exp(-z)), applied elementwise; keep the input's shape.")
+def test_sigmoid_values(student):
+    """sigmoid matches the logistic function on arrays of several shapes"""
+    rng = np.random.default_rng(SEED)
+    for shape in [(7,), (3, 5), (2, 3, 4)]:
+        z = rng.uniform(-30.0, 30.0, size=shape)
+        expect_close(student.sigmoid(z), _ref_sigmoid(z), f"sigmoid on a random array of shape {shape}",
+                     rtol=1e-9, atol=1e-15, hidden=True)
+
+
+@points(2, hint="Use 1 / (1 + exp(-z)) where z >= 0 and exp(z) / (1 + exp(z)) where z < 0, "
+                "so np.exp never sees a large positive number.")
+def test_sigmoid_extremes(student):
+    """sigmoid gives 0 and 1 at |z| up to 1e4 with no overflow, divide or invalid-value warning"""
+    status, got = student.helper("call_strict", student.get("sigmoid"), EXTREMES)
+    if status != "ok":
+        fail(f"sigmoid(z) for z between -1e4 and 1e4, under np.errstate(over='raise', divide='raise', "
+             f"invalid='raise'), raised {got}")
+    expect_close(got, _ref_sigmoid(EXTREMES), "sigmoid at z = [-1e4, -1e3, -750, -710, -40, -1, 0, 1, 40, "
+                 "710, 750, 1e3, 1e4]", rtol=1e-9, atol=1e-15)
