@@ -1,9 +1,9 @@
 """nbgrader configuration of the course (the repository root is the course directory)."""
 
+from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
-    ClearMetadataPreprocessor,
     IgnorePattern,
     LimitOutput,
     SaveAutoGrades,

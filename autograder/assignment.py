@@ -167,6 +167,7 @@ class Prepared:
     cells: list[tuple[int, str]]  # (index in the submission, source) of the code cells to run
     solution_sources: list[str]
     notes: tuple[str, ...]
+    grade_ids: frozenset[str]  # nbgrader ids present in the submission
 
 
 def prepare(nb: NotebookNode, assignment: Assignment) -> Prepared:
@@ -202,4 +203,5 @@ def prepare(nb: NotebookNode, assignment: Assignment) -> Prepared:
     missing = sorted(set(locked) - seen - {g for g, c in locked.items() if is_test_cell(c)})
     for gid in missing:
         notes.append(f"locked cell {gid!r} is missing from the submission")
-    return Prepared(cells, solutions, tuple(notes))
+    present = frozenset(str(nbgrader_meta(c).get("grade_id")) for c in nb.cells if nbgrader_meta(c).get("grade_id"))
+    return Prepared(cells, solutions, tuple(notes), present)

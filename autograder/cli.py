@@ -140,8 +140,9 @@ def demo(directory: str | None, assignments: tuple[str, ...], isolation: str | N
     """
     from autograder.demo import run_demo
 
-    root = _root(None) if directory is None or True else None
-    run_demo(root, Path(directory) if directory else None, list(assignments), isolation=isolation, quiet=quiet)
+    ok = run_demo(_root(None), Path(directory) if directory else None, list(assignments),
+                  isolation=isolation, quiet=quiet)
+    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -88,15 +88,24 @@ def grade_notebook(
             error = message
             part_results = _all_failed(assignment, names, message, kind)
         else:
+            deleted = [n for n in names if assignment.part(n).grade_id not in prepared.grade_ids]
+            names = [n for n in names if n not in deleted]
             files = {assignment.part(n).suite_file: n for n in names}
-            plugin = run_suites(files, sub, config)
-            internal = plugin.internal_errors
             by_part: dict[str, list[CheckResult]] = {n: [] for n in names}
-            for check in plugin.results:
-                by_part.setdefault(check.part, []).append(check)
+            if files:
+                plugin = run_suites(files, sub, config)
+                internal = plugin.internal_errors
+                for check in plugin.results:
+                    by_part.setdefault(check.part, []).append(check)
             part_results = tuple(
                 PartResult(n, assignment.part(n).grade_id, assignment.part(n).points, tuple(by_part[n]))
-                for n in names)
+                for n in names) if names else ()
+            for n in deleted:
+                message = (f"the graded cell {assignment.part(n).grade_id!r} is missing from your notebook "
+                           "(deleted or its metadata changed); restore it from the release")
+                part_results += _all_failed(assignment, [n], message, "tampered")
+            order = [p.name for p in assignment.parts]
+            part_results = tuple(sorted(part_results, key=lambda r: order.index(r.part)))
     finally:
         sub.close()
     level = zyg.level + ("" if sub.isolation_status in ("on", "off", "") else f" ({sub.isolation_status})")

@@ -19,11 +19,18 @@ from autograder.errors import NNGradeError
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 
 
-def nbgrader(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    """Run the real nbgrader CLI in ``cwd``; an NNGradeError with its last lines on failure."""
+def nbgrader(args: list[str], cwd: Path, timeout: float = 900, check: bool = True
+             ) -> subprocess.CompletedProcess[str]:
+    """Run the real nbgrader CLI in ``cwd``; an NNGradeError with its last lines on failure.
+
+    A configuration file that fails to load is an error too (nbgrader itself only logs it and
+    would fall back to its defaults, which run student code unsandboxed).
+    """
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, text=True,
                           capture_output=True, timeout=timeout)
-    if proc.returncode != 0:
+    if "Exception while loading config file" in proc.stdout + proc.stderr:
+        raise NNGradeError(f"nbgrader could not load {cwd / 'nbgrader_config.py'}:\n{proc.stderr[-1500:]}")
+    if check and proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
         raise NNGradeError(f"nbgrader {' '.join(args)} failed in {cwd}:\n{tail}")
     return proc

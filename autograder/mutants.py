@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import copy
+import importlib.util
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
 
@@ -75,3 +77,20 @@ def _replace_definition(nb: NotebookNode, name: str, new_source: str) -> None:
                 cell.source = "\n".join(lines[:start] + replacement + lines[end:])
                 return
     raise NNGradeError(f"mutant: no top-level definition of `{name}` in the answer key")
+
+
+def load_mutants(course_root: Path, assignment_id: str) -> list[Mutant]:
+    """The ``MUTANTS`` table of ``tests/known_wrong/<id>.py`` (empty when there is none)."""
+    path = course_root / "tests" / "known_wrong" / f"{assignment_id}.py"
+    if not path.exists():
+        return []
+    spec = importlib.util.spec_from_file_location(f"nngrade_known_wrong_{assignment_id}", path)
+    if spec is None or spec.loader is None:
+        raise NNGradeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    mutants = list(getattr(module, "MUTANTS", []))
+    names = [m.name for m in mutants]
+    if len(set(names)) != len(names):
+        raise NNGradeError(f"{path}: mutant names must be unique")
+    return mutants

@@ -149,7 +149,9 @@ class Zygote:
             argv += ["--ro-bind", path, path]
         for dev in sorted(Path("/dev").glob("nvidia*")):
             argv += ["--dev-bind", str(dev), str(dev)]
-        argv += ["--ro-bind", str(runtime), inner_rt, "--chdir", "/"]
+        cache = Path.home() / ".cache" / "nngrade" / "mpl"  # matplotlib's font cache, kept between runs
+        cache.mkdir(parents=True, exist_ok=True)
+        argv += ["--bind", str(cache), "/tmp/.mpl", "--ro-bind", str(runtime), inner_rt, "--chdir", "/"]
         return argv
 
     def _send(self, tree: Any, fds: list[int] | None = None) -> None:

@@ -55,7 +55,7 @@ def test_xor_runs_all_epochs(student):
 def test_novikoff_bound(student):
     """total mistakes stay within Novikoff's bound (R/gamma)^2 and training converges"""
     X, y, R, gamma = separable(31, n=60, d=4, margin=0.15)
-    _, _, errors = student.train_perceptron(X, y, lr=0.3, epochs=5000)
+    _, _, errors = student.train_perceptron(X, y, lr=0.3, epochs=1000)
     total = sum(int(e) for e in errors)
     bound = (R / gamma) ** 2
     expect(int(errors[-1]) == 0, "training on separable data did not converge")

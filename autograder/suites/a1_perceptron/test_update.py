@@ -23,8 +23,8 @@ def test_false_negative(student):
 @points(1, hint="A false alarm has y - y_hat = -1: subtract lr * x from w and lr from b.")
 def test_false_positive(student):
     """a false alarm (y=0, predicted 1) moves w away from x and lowers b"""
-    _check(student, np.array([1.0, 1.0, 0.0]), 0.0, np.array([0.5, -1.0, 3.0]), 0, 0.1,
-           "update with w=[1, 1, 0], b=0, x=[0.5, -1, 3], y=0, lr=0.1")
+    _check(student, np.array([1.0, 1.0, 0.0]), 0.0, np.array([2.0, -1.0, 3.0]), 0, 0.1,
+           "update with w=[1, 1, 0], b=0, x=[2, -1, 3], y=0, lr=0.1")
 
 
 @points(1, hint="When the prediction is right, y - y_hat = 0 and nothing may change.")

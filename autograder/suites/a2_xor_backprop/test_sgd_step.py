@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.testing import expect, expect_close, expect_equal, expect_type, points
+from autograder.testing import expect, expect_close, expect_type, points
 
 SEED = 2206
 LR = 0.37
@@ -35,7 +35,9 @@ def test_sgd_arguments_unchanged(student):
     p_h, g_h = student.send(params), student.send(grads)
     new = student.sgd_step(p_h, g_h, LR)
     expect_type(new, dict, "sgd_step's result")
-    after_p, after_g = p_h.fetch(), g_h.fetch()
-    for key in params:
-        expect_equal(after_p[key], params[key], f"params['{key}'] after sgd_step (it must not change)", hidden=True)
-        expect_equal(after_g[key], grads[key], f"grads['{key}'] after sgd_step (it must not change)", hidden=True)
+    after = {"params": p_h.fetch(), "grads": g_h.fetch()}
+    for label, before in (("params", params), ("grads", grads)):
+        expect(set(after[label]) == set(before), f"sgd_step changed the keys of its argument {label}")
+        changed = [k for k in before if not np.array_equal(np.asarray(after[label][k]), before[k])]
+        expect(not changed, f"sgd_step changed {', '.join(f'{label}[{k!r}]' for k in changed)} in place; "
+               "it must return a new dict and leave its arguments as they were")

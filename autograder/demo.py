@@ -1,0 +1,121 @@
+"""``nngrade demo``: a small class graded end to end with real nbgrader commands."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from rich.console import Console
+from rich.table import Table
+
+from autograder.generate import answer_key, assignment_ids, nbgrader
+from autograder.mutants import load_mutants
+
+MALFORMED = '{"cells": [ {"cell_type": "code", "source": "def step(z):\n'  # cut off mid-file
+
+
+@dataclass(frozen=True)
+class DemoStudent:
+    """A demo submission and what it should score."""
+
+    student: str
+    assignment: str
+    expect: str  # full | zero | partial | error
+
+
+def make_course(repo_root: Path, target: Path, ids: list[str]) -> None:
+    """A fresh course folder: config, pyproject (grader settings) and the chosen sources."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("nbgrader_config.py", "pyproject.toml"):
+        shutil.copy(repo_root / name, target / name)
+    for aid in ids:
+        dest = target / "source" / aid
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(repo_root / "source" / aid, dest,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+
+
+def submit(course: Path, student: str, aid: str, text: str) -> None:
+    """Place a submission where ``nbgrader autograde`` looks for it."""
+    folder = course / "submitted" / student / aid
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{aid}.ipynb").write_text(text)
+
+
+def build_class(repo_root: Path, course: Path, ids: list[str]) -> list[DemoStudent]:
+    """Release each assignment with nbgrader and submit the demo class."""
+    students = []
+    for aid in ids:
+        nbgrader(["generate_assignment", aid, "--force", "--log-level=WARN"], course)
+        name = f"{aid}.ipynb"
+        release = nbformat.read(str(course / "release" / aid / name), as_version=4)
+        source = nbformat.read(str(course / "source" / aid / name), as_version=4)
+        key = answer_key(release, source)
+        submit(course, "answer-key", aid, nbformat.writes(key))
+        students.append(DemoStudent("answer-key", aid, "full"))
+        submit(course, "untouched", aid, nbformat.writes(release))
+        students.append(DemoStudent("untouched", aid, "zero"))
+        for mutant in load_mutants(repo_root, aid):
+            submit(course, f"wrong-{mutant.name}", aid, nbformat.writes(mutant.apply(key)))
+            students.append(DemoStudent(f"wrong-{mutant.name}", aid, "partial"))
+        submit(course, "malformed", aid, MALFORMED)
+        students.append(DemoStudent("malformed", aid, "error"))
+    return students
+
+
+def read_grades(course: Path) -> dict[tuple[str, str], tuple[float, float]]:
+    """(student, assignment) -> (score, max) from nbgrader's exported grades.csv."""
+    out = {}
+    with open(course / "grades.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            out[(row["student_id"], row["assignment"])] = (float(row["raw_score"] or 0), float(row["max_score"]))
+    return out
+
+
+def run_demo(repo_root: Path, directory: Path | None, ids: list[str], isolation: str | None = None,
+             quiet: bool = False) -> bool:
+    """Build, grade and report the demo class; True when every submission scored as expected."""
+    console = Console()
+    ids = ids or assignment_ids(repo_root)
+    course = directory or Path(tempfile.mkdtemp(prefix="nngrade-demo-"))
+    make_course(repo_root, course, ids)
+    if isolation:
+        with open(course / "nbgrader_config.py", "a") as f:
+            f.write(f"\nc.GradeInSandbox.isolation = {isolation!r}\n")
+    console.print(f"demo course: {course}")
+    students = build_class(repo_root, course, ids)
+    console.print(f"submitted {len(students)} notebooks; running nbgrader autograde ...")
+    for aid in ids:
+        # nbgrader exits non-zero when any notebook failed (the malformed one); the rest are graded
+        nbgrader(["autograde", aid, "--force", "--create"], course, timeout=3000, check=False)
+        nbgrader(["generate_feedback", aid, "--force"], course)
+    nbgrader(["export", "--to", str(course / "grades.csv")], course)
+    grades = read_grades(course)
+    auto_max = {}
+    for aid in ids:
+        key_json = course / ".nngrade" / "results" / aid / "answer-key.json"
+        auto_max[aid] = json.loads(key_json.read_text())["max_score"] if key_json.exists() else 0.0
+    table = Table(title="demo class, graded by nbgrader autograde with nngrade (autograded points; "
+                        "free responses await manual grading)")
+    for col in ("assignment", "student", "score", "expected", ""):
+        table.add_column(col)
+    all_ok = True
+    for s in students:
+        score, _ = grades.get((s.student, s.assignment), (0.0, 0.0))
+        top = auto_max[s.assignment]
+        autograded = (course / "autograded" / s.student / s.assignment / f"{s.assignment}.ipynb").exists()
+        ok = {"full": autograded and score == top > 0, "zero": autograded and score == 0,
+              "partial": autograded and 0 < score < top, "error": not autograded}[s.expect]
+        all_ok &= ok
+        shown = f"{score:g} / {top:g}" if autograded else "not graded (malformed notebook)"
+        table.add_row(s.assignment, s.student, shown, s.expect, "[green]ok[/]" if ok else "[red]UNEXPECTED[/]")
+    console.print(table)
+    console.print(f"feedback: {course / 'feedback'}\ngrades:   {course / 'grades.csv'}")
+    console.print("[green]every submission scored as expected[/]" if all_ok else "[red]unexpected scores[/]")
+    return all_ok

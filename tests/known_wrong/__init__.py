@@ -1,0 +1,1 @@
+"""Known-wrong submissions, one table per assignment (see autograder/mutants.py)."""

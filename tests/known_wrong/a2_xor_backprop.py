@@ -1,0 +1,166 @@
+"""Known-wrong submissions for a2_xor_backprop.
+
+Each mutant is the answer key with one mistake a student could make; `fails` is
+exactly the set of hidden checks it must lose.
+"""
+
+from autograder.mutants import Mutant
+
+GRADIENT_CHECK = "backward::test_gradient_check"
+BATCH_MEAN = "backward::test_gradient_batch_mean"
+RERUN = "train::test_train_rerun"
+LOSSES = "train::test_train_losses"
+XOR_SOLVED = "train::test_xor_solved"
+LOSS_FALLS = "train::test_loss_falls"
+
+MUTANTS = [
+    Mutant(
+        name="no_sigmoid_derivative",
+        description="backward forgets the hidden sigmoid's derivative a1 * (1 - a1) on the way back",
+        patch=[('d1 = (d2 @ params["W2"].T) * a1 * (1.0 - a1)     # (N, H)',
+                'd1 = d2 @ params["W2"].T                         # (N, H)')],
+        fails={GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
+    ),
+    Mutant(
+        name="sum_not_mean",
+        description="backward sums over the batch instead of averaging (no division by N*K)",
+        patch=[("d2 = (y_hat - y) / y_hat.size                    # (N, K): mean over N*K entries",
+                "d2 = y_hat - y                                   # (N, K)")],
+        fails={GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES},
+    ),
+    Mutant(
+        name="flipped_sign",
+        description="backward uses y - y_hat for the output error, so every gradient has the wrong sign",
+        patch=[("d2 = (y_hat - y) / y_hat.size                    # (N, K): mean over N*K entries",
+                "d2 = (y - y_hat) / y_hat.size                    # (N, K)")],
+        fails={GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
+    ),
+    Mutant(
+        name="db1_wrong_axis",
+        description="backward sums the hidden bias gradient over the units (axis 1) instead of the batch",
+        patch=[("db1 = d1.sum(axis=0)                             # (H,)",
+                "db1 = d1.sum(axis=1)                             # (N,)")],
+        # On XOR N = H = 4, so training runs, with a wrong b1 update.
+        fails={GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
+    ),
+    Mutant(
+        name="dW2_transposed",
+        description="backward computes dW2 as d2.T @ a1, shape (K, H) instead of a1.T @ d2, (H, K)",
+        patch=[("dW2 = a1.T @ d2                                  # (H, K)",
+                "dW2 = d2.T @ a1                                  # (K, H)")],
+        fails={GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
+    ),
+    Mutant(
+        name="mse_gradient",
+        description="backward uses the squared-error gradient 2 (y_hat - y) y_hat (1 - y_hat) with the BCE loss",
+        patch=[("d2 = (y_hat - y) / y_hat.size                    # (N, K): mean over N*K entries",
+                "d2 = 2 * (y_hat - y) * y_hat * (1 - y_hat) / y_hat.size  # (N, K)")],
+        fails={GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES},
+    ),
+    Mutant(
+        name="naive_sigmoid",
+        description="sigmoid is 1 / (1 + exp(-z)) everywhere, which overflows in exp for large negative z",
+        replace={"sigmoid": '''
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+'''},
+        fails={"sigmoid::test_sigmoid_extremes"},
+    ),
+    Mutant(
+        name="numerical_backward",
+        description="backward is a centred finite-difference gradient (two forward passes per parameter)",
+        replace={"backward": '''
+def backward(params, cache, y):
+    X = cache["X"]
+    grads = {}
+    for key, value in params.items():
+        g = np.zeros_like(value)
+        for i in np.ndindex(*value.shape):
+            shifted = {k: v.copy() for k, v in params.items()}
+            shifted[key][i] = value[i] + 1e-5
+            plus = bce_loss(forward(shifted, X)[0], y)
+            shifted[key][i] = value[i] - 1e-5
+            minus = bce_loss(forward(shifted, X)[0], y)
+            g[i] = (plus - minus) / 2e-5
+        grads[key] = g
+    return grads
+'''},
+        fails={"backward::test_backward_is_backprop"},
+    ),
+    Mutant(
+        name="torch_autograd_backward",
+        description="backward rebuilds the loss in PyTorch and takes the gradients from autograd",
+        replace={"backward": '''
+def backward(params, cache, y):
+    import torch
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    X = torch.tensor(cache["X"])
+    y_hat = torch.sigmoid(torch.sigmoid(X @ t["W1"] + t["b1"]) @ t["W2"] + t["b2"])
+    torch.nn.functional.binary_cross_entropy(y_hat, torch.tensor(y)).backward()
+    return {k: v.grad.numpy() for k, v in t.items()}
+'''},
+        fails={"backward::test_no_autodiff_import"},
+    ),
+    Mutant(
+        name="sgd_in_place",
+        description="sgd_step updates the caller's arrays in place and returns the same dict",
+        replace={"sgd_step": '''
+def sgd_step(params, grads, lr):
+    for k in params:
+        params[k] -= lr * grads[k]
+    return params
+'''},
+        fails={"sgd_step::test_sgd_arguments_unchanged"},
+    ),
+    Mutant(
+        name="bce_no_clip",
+        description="bce_loss takes log(y_hat) without clipping, so a prediction of exactly 0 or 1 gives nan",
+        patch=[("p = np.clip(y_hat, 1e-12, 1 - 1e-12)", "p = y_hat")],
+        fails={"bce_loss::test_bce_clipping"},
+    ),
+    Mutant(
+        name="bce_sum",
+        description="bce_loss sums over the batch instead of taking the mean",
+        patch=[("return float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))",
+                "return float(np.sum(-(y * np.log(p) + (1 - y) * np.log(1 - p))))")],
+        fails={"bce_loss::test_bce_values", "bce_loss::test_bce_clipping", "bce_loss::test_bce_batch_mean",
+               LOSSES},
+    ),
+    Mutant(
+        name="predict_strict",
+        description="predict uses y_hat > 0.5, so an output of exactly 0.5 predicts 0",
+        patch=[("return (y_hat >= 0.5).astype(int)  # (N, K)", "return (y_hat > 0.5).astype(int)  # (N, K)")],
+        fails={"predict::test_predict_threshold"},
+    ),
+    Mutant(
+        name="init_small",
+        description="init_params scales the weights by 0.1",
+        patch=[("W1 = rng.standard_normal((n_in, n_hidden))   # (D, H)",
+                "W1 = 0.1 * rng.standard_normal((n_in, n_hidden))   # (D, H)"),
+               ("W2 = rng.standard_normal((n_hidden, n_out))  # (H, K)",
+                "W2 = 0.1 * rng.standard_normal((n_hidden, n_out))  # (H, K)")],
+        fails={"init_params::test_init_values", RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
+    ),
+    Mutant(
+        name="loss_after_update",
+        description="train records the loss after each update instead of before it",
+        replace={"train": '''
+def train(X, y, n_hidden=4, lr=1.0, epochs=5000, seed=0):
+    params = init_params(X.shape[1], n_hidden, y.shape[1], seed)
+    losses = []
+    for _ in range(epochs):
+        y_hat, cache = forward(params, X)
+        params = sgd_step(params, backward(params, cache, y), lr)
+        losses.append(bce_loss(forward(params, X)[0], y))
+    return params, losses
+'''},
+        fails={LOSSES},
+    ),
+    Mutant(
+        name="forward_no_hidden_bias",
+        description="forward leaves out b1, so the hidden layer has no bias",
+        patch=[('z1 = X @ params["W1"] + params["b1"]   # (N, H)', 'z1 = X @ params["W1"]   # (N, H)')],
+        fails={"forward::test_forward_values", GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS,
+               "predict::test_predict_values"},
+    ),
+]
