@@ -125,7 +125,7 @@ def encode(obj: Any, make_handle: Callable[[Any], Any] | None, depth: int = 0) -
     if isinstance(obj, np.ndarray):
         if obj.dtype.hasobject:
             return _fallback(obj, make_handle, "an object array")
-        arr = np.ascontiguousarray(obj)
+        arr = np.asarray(obj, order="C")
         return ("a", arr.dtype.str, tuple(int(s) for s in arr.shape), arr.tobytes())
     if isinstance(obj, np.generic):
         if isinstance(obj, np.object_):
@@ -171,7 +171,7 @@ def _encode_tensor(x: Any, make_handle: Callable[[Any], Any] | None) -> Any:
         data = data.cpu()
     if x.dtype == t.bfloat16:
         data = data.float()
-    arr = np.ascontiguousarray(data.numpy())
+    arr = np.asarray(data.numpy(), order="C")
     return ("T", dtype, arr.dtype.str, tuple(int(s) for s in arr.shape), arr.tobytes(),
             str(x.device), bool(x.requires_grad))
 

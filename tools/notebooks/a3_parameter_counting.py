@@ -345,8 +345,8 @@ CELLS = [
     | `torch.float64` | 8 |
 
     The memory of the parameters is `n_params * bytes_per_parameter`. We report it
-    in mebibytes, 1 MiB = $2^{20}$ = 1,048,576 bytes (the unit your operating
-    system and `torch.cuda.memory_allocated` use), not in millions of bytes.
+    in mebibytes, 1 MiB = $2^{20}$ = 1,048,576 bytes (the unit `nvidia-smi` reports
+    GPU memory in), not in millions of bytes.
     For instance one million float32 parameters take 4,000,000 / 1,048,576 = 3.81 MiB.
 
     This is only the weights. Training needs more: every parameter also gets a

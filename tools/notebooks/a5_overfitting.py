@@ -130,7 +130,7 @@ CELLS = [
         return int(np.argmin(losses))  # argmin returns the first of equal minima
         ### END SOLUTION
     '''),
-    tests("test_best_epoch", 5, r'''
+    tests("test_best_epoch", 7, r'''
     got = best_epoch([0.9, 0.6, 0.7, 0.8])
     assert got == 1, f"best_epoch([0.9, 0.6, 0.7, 0.8]): expected 1, got {got}"
     got = best_epoch([0.9, 0.5, 0.7, 0.5, 0.8])
@@ -197,7 +197,7 @@ CELLS = [
         return "good fit"
         ### END SOLUTION
     '''),
-    tests("test_diagnose", 17, r'''
+    tests("test_diagnose", 24, r'''
     train = [2.0, 1.0, 0.5, 0.25, 0.1, 0.05, 0.02]
     val = [2.0, 1.2, 0.9, 1.0, 1.1, 1.2, 1.3]
     got = diagnose(train, val)
@@ -286,7 +286,7 @@ CELLS = [
             model.load_state_dict(self.best_state)
             ### END SOLUTION
     '''),
-    tests("test_early_stopping", 17, r'''
+    tests("test_early_stopping", 18, r'''
     model = nn.Linear(2, 1)
     stopper = EarlyStopping(patience=2)
     stops = []

@@ -150,8 +150,9 @@ def _summary(found):
 
 @pytest.mark.parametrize("index", range(len(CASES)),
                          ids=[f"{d}-{h}-{k}_batch{n}" for d, h, k, n in CASES])
-@points(1, hint="Work backwards: d2 = (y_hat - y) / (N*K); dW2 = a1.T @ d2; db2 = d2.sum(axis=0); "
-                "d1 = (d2 @ W2.T) * a1 * (1 - a1); dW1 = X.T @ d1; db1 = d1.sum(axis=0).")
+@points(1, hint="Check each line against section 6: the output error is (y_hat - y) / (N*K), the hidden "
+                "error needs the sigmoid's derivative a1 * (1 - a1), each gradient has its parameter's shape, "
+                "and bias gradients sum over the batch (axis 0).")
 def test_gradient_check(student, index):
     """every gradient from backward matches centred finite differences (relative error below 1e-6)"""
     n_in, n_hidden, n_out, batch = CASES[index]

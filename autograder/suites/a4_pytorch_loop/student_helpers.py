@@ -278,3 +278,19 @@ def call_with_cuda(fn, available):
         torch.cuda.is_available, torch.cuda.device_count = real
     return {"type": type(out).__name__, "device": str(out) if isinstance(out, torch.device) else "",
             "device_type": out.type if isinstance(out, torch.device) else ""}
+
+
+def cross_entropy():
+    """A fresh ``nn.CrossEntropyLoss()`` (mean over the batch), made in the student's process."""
+    return torch.nn.CrossEntropyLoss()
+
+
+def call_without_cuda(fn, *args, **kwargs):
+    """Call ``fn(*args, **kwargs)`` while torch reports that no CUDA device is available."""
+    real = torch.cuda.is_available, torch.cuda.device_count
+    torch.cuda.is_available = lambda: False
+    torch.cuda.device_count = lambda: 0
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        torch.cuda.is_available, torch.cuda.device_count = real

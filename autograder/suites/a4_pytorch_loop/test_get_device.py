@@ -1,0 +1,21 @@
+"""Hidden checks of get_device(): cuda when torch reports it available, else cpu.
+
+Both branches are checked on every runner: a helper in the student's process
+makes ``torch.cuda.is_available()`` (and ``device_count()``) report either
+answer while ``get_device`` runs, so a CPU runner still proves the CUDA branch.
+"""
+
+import pytest
+
+from autograder.testing import expect, points
+
+
+@pytest.mark.parametrize("available,expected", [(True, "cuda"), (False, "cpu")], ids=["cuda", "no_cuda"])
+@points(1, hint="Ask torch at call time: `torch.device('cuda' if torch.cuda.is_available() else 'cpu')`.")
+def test_get_device(student, available, expected):
+    """get_device() gives cuda when CUDA is available and cpu when it is not"""
+    got = student.helper("call_with_cuda", student.get("get_device"), available)
+    when = "when torch.cuda.is_available() is " + str(available)
+    expect(got["type"] == "device", f"{when}, get_device() should return a torch.device, got a {got['type']}")
+    expect(got["device_type"] == expected,
+           f"{when}, get_device() should return a {expected} device, got {got['device']!r}")

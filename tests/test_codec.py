@@ -1,0 +1,121 @@
+"""The value codec: what crosses the grader/student boundary, and what cannot."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from autograder._runtime import codec
+
+
+def roundtrip(value):
+    frame = codec.dumps(codec.encode(value, None))
+    return codec.decode(codec.loads(frame[8:]), lambda node: pytest.fail("no handles expected"))
+
+
+def test_primitives_and_containers():
+    value = {"a": [1, 2.5, "x", None, True], ("t", 1): (b"raw", complex(1, 2)), 3: {"nested": []}}
+    assert roundtrip(value) == value
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int8", "bool", "complex128", "uint16"])
+def test_arrays_keep_dtype_shape_values(dtype):
+    arr = (np.arange(24).reshape(2, 3, 4) % 3).astype(dtype)
+    back = roundtrip(arr)
+    assert back.dtype == arr.dtype and back.shape == arr.shape and np.array_equal(back, arr)
+    assert back.flags.writeable
+
+
+def test_numpy_scalars_and_noncontiguous():
+    arr = np.arange(20.0).reshape(4, 5)[:, ::2]
+    assert np.array_equal(roundtrip(arr), arr)
+    assert roundtrip(np.float32(1.5)) == np.float32(1.5) and type(roundtrip(np.int64(3))) is np.int64
+
+
+def test_object_arrays_are_refused():
+    with pytest.raises(codec.CodecError):
+        codec.encode(np.array([object()]), None)
+
+
+def test_tensors_keep_dtype_and_requires_grad():
+    x = torch.randn(3, 2, dtype=torch.float64, requires_grad=True)
+    back = roundtrip(x)
+    assert back.dtype == torch.float64 and back.requires_grad and torch.equal(back.detach(), x.detach())
+    bf = torch.ones(2, dtype=torch.bfloat16)
+    assert roundtrip(bf).dtype == torch.bfloat16
+    assert roundtrip(torch.float16) is torch.float16 and roundtrip(torch.device("cpu")) == torch.device("cpu")
+
+
+def test_standard_module_with_tied_and_frozen_parameters():
+    emb = nn.Embedding(10, 4)
+    head = nn.Linear(4, 10, bias=False)
+    head.weight = emb.weight
+    model = nn.Sequential(emb, nn.ReLU(), head, nn.BatchNorm1d(10), nn.Dropout(0.3))
+    model[3].weight.requires_grad_(False)
+    model.eval()
+    spec = codec.encode_module(model)
+    back = codec.decode(codec.loads(codec.dumps(spec)[8:]), lambda n: None)
+    assert [type(m).__name__ for m in back] == ["Embedding", "ReLU", "Linear", "BatchNorm1d", "Dropout"]
+    assert back[2].weight is back[0].weight  # sharing survives
+    assert not back[3].weight.requires_grad and back[4].p == 0.3 and not back.training
+    assert sum(p.numel() for p in back.parameters()) == sum(p.numel() for p in model.parameters())
+    for (k1, v1), (k2, v2) in zip(model.state_dict().items(), back.state_dict().items()):
+        assert k1 == k2 and torch.equal(v1, v2)
+
+
+def test_custom_module_is_not_standard():
+    class Mine(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+    assert not codec.is_standard_module(Mine())
+    assert codec.is_standard_module(nn.Sequential(nn.Linear(2, 2)))
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
+def test_unpickler_refuses_every_global():
+    body = pickle.dumps(("v", _Evil()))
+    with pytest.raises(codec.CodecError, match="refused global"):
+        codec.loads(body)
+    with pytest.raises(codec.CodecError):
+        codec.loads(pickle.dumps(np.zeros(3)))  # even harmless-looking globals
+
+
+@pytest.mark.parametrize("node", [
+    ("a", "|O", (1,), b"\0" * 8),          # object dtype
+    ("a", "<f8", (3,), b"\0" * 8),         # size mismatch
+    ("zz", 1),                              # unknown tag
+    ("v", [1, 2]),                          # a list smuggled as a scalar
+    "not a tuple",
+])
+def test_malformed_values_are_refused(node):
+    with pytest.raises(codec.CodecError):
+        codec.decode(node, lambda n: None)
+
+
+def test_unencodable_values_become_handles():
+    seen = []
+
+    def make_handle(obj):
+        seen.append(obj)
+        return ("h", len(seen), type(obj).__name__)
+
+    node = codec.encode({"f": open, "n": 1}, make_handle)
+    assert seen == [open]
+    assert dict((k[1], v) for k, v in node[1])["f"] == ("h", 1, "builtin_function_or_method")
+
+
+def test_bytes_io_not_by_value():
+    with pytest.raises(codec.CodecError):
+        codec.encode(io.BytesIO(b"x"), None)
