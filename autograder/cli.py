@@ -147,3 +147,7 @@ def demo(directory: str | None, assignments: tuple[str, ...], isolation: str | N
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# Commands that live in their own modules register themselves on `main`.
+from autograder import cli_exports  # noqa: E402,F401

@@ -52,7 +52,8 @@ MUTANTS = [
     ),
     Mutant(
         name="mse_gradient",
-        description="backward uses the squared-error gradient 2 (y_hat - y) y_hat (1 - y_hat) with the BCE loss",
+        description="backward uses the squared-error output gradient 2 (y_hat - y) y_hat (1 - y_hat) "
+                    "with the BCE loss",
         patch=[("d2 = (y_hat - y) / y_hat.size                    # (N, K): mean over N*K entries",
                 "d2 = 2 * (y_hat - y) * y_hat * (1 - y_hat) / y_hat.size  # (N, K)")],
         fails={GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES},
@@ -160,7 +161,7 @@ def train(X, y, n_hidden=4, lr=1.0, epochs=5000, seed=0):
         name="forward_no_hidden_bias",
         description="forward leaves out b1, so the hidden layer has no bias",
         patch=[('z1 = X @ params["W1"] + params["b1"]   # (N, H)', 'z1 = X @ params["W1"]   # (N, H)')],
-        fails={"forward::test_forward_values", GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS,
-               "predict::test_predict_values"},
+        fails={"forward::test_forward_values", GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED,
+               LOSS_FALLS, "predict::test_predict_values"},
     ),
 ]

@@ -1,13 +1,29 @@
-"""Build source/a2_xor_backprop/a2_xor_backprop.ipynb (run: python tools/notebooks/a2_xor_backprop.py)."""
+"""Build source/a2_xor_backprop/a2_xor_backprop.ipynb.
+
+Run from the repository root:
+
+    python tools/notebooks/a2_xor_backprop.py
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from autograder.authoring import code, free_response, locked, markdown, solution, tests, write_notebook
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from autograder.authoring import (  # noqa: E402
+    code,
+    free_response,
+    locked,
+    markdown,
+    solution,
+    tests,
+    write_notebook,
+)
 
 ID = "a2_xor_backprop"
-ROOT = Path(__file__).resolve().parents[2]
 
 CELLS = [
     markdown(r"""
@@ -167,7 +183,8 @@ CELLS = [
         assert np.shape(_p[_k]) == _shape, f"expected {_k}.shape == {_shape}, got {np.shape(_p[_k])}"
     assert np.all(_p["b1"] == 0) and np.all(_p["b2"] == 0), "expected both biases to be zero"
     _rng = np.random.default_rng(0)
-    assert np.allclose(_p["W1"], _rng.standard_normal((2, 4))), "expected W1 to be the first draw of default_rng(seed)"
+    assert np.allclose(_p["W1"], _rng.standard_normal((2, 4))), (
+        "expected W1 to be the first draw of np.random.default_rng(seed)")
     print("Visible init_params checks passed. More checks run at grading.")
     """, part="init_params"),
     markdown(r"""
@@ -354,8 +371,10 @@ CELLS = [
             _minus = bce_loss(forward(_p, _X)[0], _y)
             _p[_k][_i] = _old
             _num[_i] = (_plus - _minus) / 2e-5
-        _err = np.linalg.norm(_grads[_k] - _num) / max(1e-8, np.linalg.norm(_grads[_k]) + np.linalg.norm(_num))
-        assert _err < 1e-6, f"grads['{_k}']: relative error {_err:.2e} against finite differences (expected < 1e-6)"
+        _norms = np.linalg.norm(_grads[_k]) + np.linalg.norm(_num)
+        _err = np.linalg.norm(_grads[_k] - _num) / max(1e-8, _norms)
+        assert _err < 1e-6, (
+            f"grads['{_k}']: relative error {_err:.2e} against finite differences (expected < 1e-6)")
     print("Visible gradient check passed. More checks run at grading.")
     """, part="backward"),
     markdown(r"""
@@ -390,7 +409,8 @@ CELLS = [
     _p = {"w": np.array([1.0, 2.0]), "b": np.array([0.5])}
     _g = {"w": np.array([0.5, -1.0]), "b": np.array([2.0])}
     _new = sgd_step(_p, _g, 0.1)
-    assert np.allclose(_new["w"], [0.95, 2.1]) and np.allclose(_new["b"], [0.3]), f"expected w=[0.95, 2.1], b=[0.3], got {_new}"
+    assert np.allclose(_new["w"], [0.95, 2.1]) and np.allclose(_new["b"], [0.3]), (
+        f"expected w=[0.95, 2.1], b=[0.3], got {_new}")
     assert np.all(_p["w"] == [1.0, 2.0]) and np.all(_p["b"] == [0.5]), "expected params to be left unchanged"
     print("Visible sgd_step checks passed. More checks run at grading.")
     """, part="sgd_step"),
@@ -464,7 +484,8 @@ CELLS = [
     _p = {"W1": np.zeros((2, 3)), "b1": np.zeros(3), "W2": np.ones((3, 1)), "b2": np.array([-1.5])}
     _pred = predict(_p, X_xor)
     assert np.shape(_pred) == (4, 1), f"expected shape (4, 1), got {np.shape(_pred)}"
-    assert np.issubdtype(np.asarray(_pred).dtype, np.integer), f"expected integers, got dtype {np.asarray(_pred).dtype}"
+    assert np.issubdtype(np.asarray(_pred).dtype, np.integer), (
+        f"expected integers, got dtype {np.asarray(_pred).dtype}")
     assert np.all(_pred == 1), f"expected all 1 (y_hat is exactly 0.5 here), got {_pred.ravel()}"
     print("Visible predict checks passed. More checks run at grading.")
     """, part="predict"),
@@ -494,7 +515,8 @@ CELLS = [
     regions = axes[1].contourf(g1, g2, probs.reshape(g1.shape), levels=20, cmap="RdBu_r", vmin=0, vmax=1)
     axes[1].contour(g1, g2, probs.reshape(g1.shape), levels=[0.5], colors="k")
     ones = y_xor.ravel() == 1
-    axes[1].scatter(X_xor[ones, 0], X_xor[ones, 1], marker="o", s=140, c="white", edgecolors="k", label="XOR = 1")
+    axes[1].scatter(X_xor[ones, 0], X_xor[ones, 1], marker="o", s=140, c="white", edgecolors="k",
+                    label="XOR = 1")
     axes[1].scatter(X_xor[~ones, 0], X_xor[~ones, 1], marker="X", s=140, c="k", label="XOR = 0")
     axes[1].legend(loc="upper center", fontsize=8)
     axes[1].set_xlabel("$x_1$")

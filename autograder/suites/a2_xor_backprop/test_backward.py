@@ -74,7 +74,8 @@ def _rel_error(a, b):
 
 def _student_grads(student, params, X, y, what):
     out = student.forward(params, X)
-    expect(isinstance(out, (tuple, list)) and len(out) == 2, f"{what}: forward must return a pair (y_hat, cache)")
+    expect(isinstance(out, (tuple, list)) and len(out) == 2,
+           f"{what}: forward must return a pair (y_hat, cache)")
     grads = student.backward(params, out[1], y)
     expect_type(grads, dict, f"{what}: backward's result")
     missing = [k for k in KEYS if k not in grads]
@@ -92,7 +93,8 @@ def _factor_note(c, n, k, size):
         return "it is all zeros"
     if near(c, -1.0):
         return "the sign is flipped (the gradient of -L: descent would climb)"
-    named = [(n * k, f"{n * k} = N*K times too large: a sum where the loss takes a mean over all N*K entries"),
+    named = [(n * k, f"{n * k} = N*K times too large: a sum where the loss takes a mean over all "
+                      "N*K entries"),
              (n, f"{n} = N times too large: summed over the batch instead of averaged"),
              (k, f"{k} = K times too large: the mean runs over the K outputs too"),
              (1.0 / n, f"N = {n} times too small: divided by the batch size twice?"),
@@ -150,9 +152,9 @@ def _summary(found):
 
 @pytest.mark.parametrize("index", range(len(CASES)),
                          ids=[f"{d}-{h}-{k}_batch{n}" for d, h, k, n in CASES])
-@points(1, hint="Check each line against section 6: the output error is (y_hat - y) / (N*K), the hidden "
-                "error needs the sigmoid's derivative a1 * (1 - a1), each gradient has its parameter's shape, "
-                "and bias gradients sum over the batch (axis 0).")
+@points(1, hint="Check each line against section 6: the output error is (y_hat - y) / (N*K), the "
+                "hidden error needs the sigmoid's derivative a1 * (1 - a1), each gradient has its "
+                "parameter's shape, and bias gradients sum over the batch (axis 0).")
 def test_gradient_check(student, index):
     """every gradient from backward matches centred finite differences (relative error below 1e-6)"""
     n_in, n_hidden, n_out, batch = CASES[index]

@@ -50,8 +50,10 @@ def test_bce_batch_mean(student):
     y_hat = rng.uniform(0.05, 0.95, size=(5, 2))
     y = rng.integers(0, 2, size=(5, 2)).astype(np.float64)
     once = _loss(student, y_hat, y, "bce_loss on a batch of 5")
-    thrice = _loss(student, np.tile(y_hat, (3, 1)), np.tile(y, (3, 1)), "bce_loss on that batch repeated 3 times")
+    thrice = _loss(student, np.tile(y_hat, (3, 1)), np.tile(y, (3, 1)),
+                   "bce_loss on that batch repeated 3 times")
     expect(np.isclose(thrice, once, rtol=1e-9, atol=0.0),
            f"bce_loss on a batch repeated 3 times is {thrice / once:.3g} times the loss on the batch itself; "
            "expected the same value")
-    expect_close(once, _ref_bce(y_hat, y), "bce_loss on a random batch of shape (5, 2)", rtol=1e-9, hidden=True)
+    expect_close(once, _ref_bce(y_hat, y), "bce_loss on a random batch of shape (5, 2)",
+                 rtol=1e-9, hidden=True)

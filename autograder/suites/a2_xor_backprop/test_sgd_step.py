@@ -22,7 +22,8 @@ def test_sgd_values(student):
     params, grads = _params_and_grads()
     new = student.sgd_step(params, grads, LR)
     expect_type(new, dict, "sgd_step's result")
-    expect(set(new) == set(params), f"sgd_step's result: expected the keys {sorted(params)}, got {sorted(map(str, new))}")
+    expect(set(new) == set(params),
+           f"sgd_step's result: expected the keys {sorted(params)}, got {sorted(map(str, new))}")
     for key in params:
         expect_close(new[key], params[key] - LR * grads[key], f"sgd_step(params, grads, lr={LR})['{key}']",
                      rtol=1e-12, atol=1e-15, hidden=True)

@@ -71,7 +71,8 @@ def _short_data():
 
 def _checked(result, n_in, n_hidden, n_out, what):
     """Unpack (params, losses) and check params' keys and shapes."""
-    expect(isinstance(result, (tuple, list)) and len(result) == 2, f"{what}: expected a pair (params, losses)")
+    expect(isinstance(result, (tuple, list)) and len(result) == 2,
+           f"{what}: expected a pair (params, losses)")
     params, losses = result
     expect_type(params, dict, f"{what}: params")
     expect(all(k in params for k in KEYS), f"{what}: params must have the keys W1, b1, W2, b2")
@@ -112,7 +113,8 @@ def test_train_rerun(student):
          "re-run of full-batch gradient descent from init_params(seed)")
 
 
-@points(1, hint="Append bce_loss(y_hat, y) each epoch before the update: losses[i] is the loss before update i.")
+@points(1, hint="Append bce_loss(y_hat, y) each epoch before the update: "
+                "losses[i] is the loss before update i.")
 def test_train_losses(student):
     """train's losses list has one entry per epoch, the loss before each update"""
     X, y = _short_data()
