@@ -117,7 +117,9 @@ def run_suites(files: dict[Path, str], student: Submission, config: GraderConfig
     suites_root = Path(__file__).parent / "suites"
     args = [str(p) for p in files] + [
         "-q", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",
-        "-p", "no:randomly", "-p", "no:xdist", "--rootdir", str(suites_root),
+        "-p", "no:randomly", "-p", "no:xdist", "-p", "no:unraisableexception",
+        "-p", "no:threadexception", "-p", "no:faulthandler", "-p", "no:logging", "-p", "no:junitxml",
+        "-p", "no:pastebin", "-p", "no:nose", "-p", "no:doctest", "--rootdir", str(suites_root),
         "-c", str(suites_root / "pytest.ini"), "--tb=no", "--no-header", "-W", "ignore",
     ]
     sink = io.StringIO()

@@ -44,7 +44,7 @@ MUTANTS = [
     Mutant(
         name="early_stopping_counter_never_reset",
         description="an improvement does not reset the counter of epochs without improvement",
-        patch=[("self.counter = 0\n            else:", "pass\n            else:")],
+        patch=[("self.counter = 0\n        else:", "pass\n        else:")],
         fails={"early_stopping::test_stop_call", "early_stopping::test_min_delta",
                "early_stopping::test_training_run_stop"},
     ),
@@ -85,9 +85,9 @@ MUTANTS = [
         name="plot_lines_swapped",
         description="the loss lines are swapped: validation data labelled train and the other way round",
         patch=[('ax_loss.plot(epochs, history["train_loss"], label="train")\n'
-                '        ax_loss.plot(epochs, history["val_loss"], label="validation")',
+                '    ax_loss.plot(epochs, history["val_loss"], label="validation")',
                 'ax_loss.plot(epochs, history["val_loss"], label="train")\n'
-                '        ax_loss.plot(epochs, history["train_loss"], label="validation")')],
+                '    ax_loss.plot(epochs, history["train_loss"], label="validation")')],
         fails={"plot_curves::test_line_labels"},
     ),
     Mutant(
