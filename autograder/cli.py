@@ -149,5 +149,35 @@ if __name__ == "__main__":  # pragma: no cover
     main()
 
 
+@main.command("grade-batch")
+@click.argument("assignment")
+@click.option("--jobs", "-j", type=int, default=None, help="Submissions graded at once (default: [tool.nngrade] jobs).")
+@click.option("--dask", "use_dask", is_flag=True, help="Run on a local Dask cluster of --jobs worker processes.")
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler (implies --dask).")
+@click.option("--no-gradebook", is_flag=True, help="Only grade; do not run nbgrader autograde afterwards.")
+@course_option
+@device_option
+@isolation_option
+@quiet_option
+@_friendly
+def grade_batch_cmd(assignment: str, jobs: int | None, use_dask: bool, scheduler: str | None,
+                    no_gradebook: bool, course: str | None, device: str | None, isolation: str | None,
+                    quiet: bool) -> None:
+    """Grade every submission of an assignment in parallel, then record them with nbgrader.
+
+    Reads submitted/<student>/<ASSIGNMENT>/, grades with --jobs processes (or Dask),
+    stores the results, and runs `nbgrader autograde ASSIGNMENT`, which reuses them
+    and writes the gradebook, autograded notebooks and feedback inputs as usual.
+
+    Example: nngrade grade-batch a1_perceptron --jobs 2
+    """
+    from autograder.batch_cli import run_grade_batch
+
+    root = _root(course)
+    ok = run_grade_batch(root, assignment, jobs=jobs, use_dask=use_dask, scheduler=scheduler,
+                         gradebook=not no_gradebook, device=device, isolation=isolation, quiet=quiet)
+    sys.exit(0 if ok else 1)
+
+
 # Commands that live in their own modules register themselves on `main`.
 from autograder import cli_exports  # noqa: E402,F401

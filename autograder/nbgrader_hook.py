@@ -21,7 +21,8 @@ from traitlets import Unicode
 
 from autograder.assignment import Assignment, find_course_root, nbgrader_meta, is_test_cell
 from autograder.config import load_config
-from autograder.engine import Graded, grade_notebook
+from autograder.cache import grade_cached
+from autograder.engine import Graded
 from autograder.remote import CellRun
 from autograder.results import render_part, render_summary
 
@@ -103,7 +104,7 @@ class GradeInSandbox(NbGraderPreprocessor):
         course_root = find_course_root(Path.cwd())
         config = load_config(course_root, isolation=self.isolation or None, device=self.device or None)
         assignment = Assignment.load(course_root, info["assignment"])
-        graded = grade_notebook(nb, assignment, config, student_id=str(info.get("student", "")))
+        graded = grade_cached(nb, assignment, config, str(info.get("student", "")))
         write_back(nb, graded, assignment)
         save_result(course_root, graded)
         res = graded.result

@@ -126,3 +126,13 @@ def render_summary(result: SubmissionResult) -> str:
 
 def to_json(result: SubmissionResult) -> str:
     return json.dumps(result.to_dict(), indent=2)
+
+
+def result_from_dict(data: dict[str, Any]) -> SubmissionResult:
+    """Rebuild a SubmissionResult from ``to_dict()`` output (cache and report files)."""
+    parts = tuple(
+        PartResult(p["part"], p["grade_id"], float(p["max_score"]),
+                   tuple(CheckResult(**c) for c in p["checks"]))
+        for p in data["parts"])
+    return SubmissionResult(data["assignment"], data["student"], parts, data["isolation"], data["device"],
+                            float(data["seconds"]), tuple(data.get("notes", ())), data.get("error", ""))

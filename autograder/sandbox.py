@@ -169,8 +169,10 @@ class Zygote:
     def spawn(self, settings: dict[str, Any]) -> tuple[int, str, socket.socket]:
         """Fork a student process; return (pid in the zygote's namespace, namespace status, socket)."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        # the student's private /tmp (and, without bubblewrap, the hidden folders) must not cover
+        # the interpreter: those folders are bound back read-only
         settings = dict(settings, hide=self.hide if self.level == "namespaces" else [],
-                        reveal=self.reveal if self.level == "namespaces" else [],
+                        reveal=self.reveal,
                         namespaces=self.level in ("bwrap", "namespaces"),
                         readonly_root=self.level == "namespaces")
         with self.lock:

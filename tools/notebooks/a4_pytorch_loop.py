@@ -527,6 +527,8 @@ CELLS = [
     ax_loss.legend()
     ax_acc.plot(epochs_run, history["val_acc"], marker="o", color="tab:green")
     ax_acc.set(title="Validation accuracy per epoch", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
+    for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     fig.tight_layout()
     plt.show()
     """),

@@ -91,7 +91,7 @@ def _check_stop(student, losses, patience, min_delta):
 _STOP = {
     "improvement_resets_the_count": ([1.0, 0.8, 0.85, 0.9, 0.7, 0.75, 0.76, 0.77, 0.5], 3),
     "patience_1": ([0.5, 0.6, 0.4], 1),
-    "equal_loss_is_not_better": ([2.0, 1.5, 1.5, 1.4, 1.6, 1.3, 1.35, 1.35], 2),
+    "equal_loss_is_not_better": ([2.0, 1.5, 1.5, 1.5, 1.4], 2),
     "patience_5_plateau": ([1.0, 0.9, 0.8, 0.7, 0.72, 0.71, 0.69, 0.7, 0.7, 0.71, 0.72, 0.73], 5),
 }
 
