@@ -96,16 +96,24 @@ def _warm(config: GraderConfig, course_root: str) -> None:
     shared_zygote(config, hide=[Path(course_root)])
 
 
+def _warm_forked(config: GraderConfig, course_root: str) -> None:
+    """In a forked worker: forget the parent's zygotes (never close them), start our own."""
+    from autograder import sandbox
+
+    sandbox._POOL.clear()
+    _warm(config, course_root)
+
+
 def _item(job: Job, data: dict[str, Any]) -> BatchItem:
     return BatchItem(job, from_json(data["graded"]), data["worker"], data["seconds"], data["peak_rss_mb"])
 
 
 def run_local(course_root: Path, config: GraderConfig, jobs: list[Job], workers: int,
               on_done: Callable[[BatchItem], None]) -> list[BatchItem]:
-    """Grade ``jobs`` with ``workers`` local processes (spawned, each with its own zygote)."""
+    """Grade ``jobs`` with ``workers`` local processes (forked, so imports are shared; each its own zygote)."""
     items: list[BatchItem] = []
-    ctx = get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm,
+    ctx = get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm_forked,
                              initargs=(config, str(course_root))) as pool:
         futures = {pool.submit(grade_job, str(course_root), config, job): job for job in jobs}
         for fut in as_completed(futures):

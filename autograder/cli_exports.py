@@ -82,3 +82,29 @@ def export(assignments: tuple[str, ...], lms: str, out: str | None, gradebook: s
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"wrote {path}: {summary.students} students, {summary.scored} scores "
                f"({', '.join(f'{a} out of {m:g}' for a, m in summary.max_scores.items())})")
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--out", "-o", type=click.Path(file_okay=False), default=None,
+              help="Folder for <ID>_report.html and <ID>_report.csv (default: the current folder).")
+@course_option
+@_friendly
+def report(assignment: str, out: str | None, course: str | None) -> None:
+    """Write a class report of ASSIGNMENT: one self-contained HTML page and a CSV.
+
+    Built from the gradebook and the per-check results nbgrader autograde saved: the
+    score histogram, each hidden check's failure rate (most failed first), grading time
+    per submission, and the submissions that need a person (crashed, timed out,
+    malformed, tampered cells, missing functions, internal grader errors) with reasons.
+    The CSV has one row per student: score, max, seconds, flags, failed check ids.
+
+    Example: nngrade report a1_perceptron --out reports/
+    """
+    from autograder.class_report import build_report, collect
+
+    root = _root(course)
+    html_path, csv_path = build_report(root, assignment, Path(out or "."))
+    summary = collect(root, assignment)
+    click.echo(f"wrote {html_path} and {csv_path}: {len(summary.submitted)} submissions, "
+               f"{len(summary.flagged)} need a person")

@@ -66,8 +66,7 @@ fi
 "$VENV/bin/nngrade" --version
 """
 
-RUN_AUTOGRADER = """\
-#!/usr/bin/env bash
+RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 # Gradescope runs this for every submission: grade the submitted notebook of __ID__ with the
 # course's hidden suite and write results/results.json. It never fails: a submission that
 # cannot be graded gets score 0 and a message that says why.
@@ -95,11 +94,15 @@ EOF
   exit 0
 }
 
+listing() {  # up to five names, comma-separated
+  head -5 | paste -sd, - | sed 's/,/, /g'
+}
+
 notebook=""
 if [ -f "$SUBMISSION/$ASSIGNMENT.ipynb" ]; then
   notebook="$SUBMISSION/$ASSIGNMENT.ipynb"
 else
-  mapfile -t found < <(find "$SUBMISSION" -type f -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' \\
+  mapfile -t found < <(find "$SUBMISSION" -type f -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' \
                          -not -path '*/__MACOSX/*' 2>/dev/null | sort)
   named=()
   for f in "${found[@]}"; do
@@ -110,19 +113,24 @@ else
   elif [ "${#found[@]}" -eq 1 ]; then
     notebook="${found[0]}"
   elif [ "${#found[@]}" -eq 0 ]; then
-    others=$(cd "$SUBMISSION" 2>/dev/null && find . -type f | sed 's|^\\./||' | head -5 | paste -sd, - | sed 's/,/, /g')
-    give_zero "No notebook in your submission${others:+ (it holds: $others)}. Upload your $ASSIGNMENT.ipynb file itself (in Jupyter: File > Download), not a PDF, an HTML export or a zip without it."
+    others=$(cd "$SUBMISSION" 2>/dev/null && find . -type f | sed 's|^\./||' | listing)
+    give_zero "No notebook in your submission${others:+ (it holds: $others)}. \
+Upload your $ASSIGNMENT.ipynb file itself (in Jupyter: File > Download), \
+not a PDF, an HTML export or a zip without it."
   else
-    names=$(for f in "${found[@]}"; do echo "${f#"$SUBMISSION"/}"; done | head -5 | paste -sd, - | sed 's/,/, /g')
-    give_zero "Your submission holds ${#found[@]} notebooks ($names) and none is named $ASSIGNMENT.ipynb. Upload only $ASSIGNMENT.ipynb."
+    names=$(for f in "${found[@]}"; do echo "${f#"$SUBMISSION"/}"; done | listing)
+    give_zero "Your submission holds ${#found[@]} notebooks ($names) and none is named $ASSIGNMENT.ipynb. \
+Upload only $ASSIGNMENT.ipynb."
   fi
 fi
 
-echo "grading $notebook with $(python3 -c 'import autograder, os; print(os.path.dirname(autograder.__file__))')"
+package=$(python3 -c 'import autograder, os; print(os.path.dirname(autograder.__file__))' 2>&1)
+echo "grading $notebook with $package"
 nngrade grade "$notebook" --assignment "$ASSIGNMENT" --course "$SOURCE" --json "$RESULTS"
 status=$?
 if [ "$status" -ne 0 ] || [ ! -s "$RESULTS" ]; then
-  give_zero "The autograder could not grade this submission (an error in the grader, not a score). Your instructor has the log; resubmitting the same notebook will not change this."
+  give_zero "The autograder could not grade this submission (an error in the grader, not a score). \
+Your instructor has the log; resubmitting the same notebook will not change this."
 fi
 """
 
@@ -151,7 +159,8 @@ def requirements(course_root: Path) -> list[str]:
     """
     path = course_root / "pyproject.toml"
     if not path.exists():
-        raise NNGradeError(f"{course_root} has no pyproject.toml (the course package's dependencies live there)")
+        raise NNGradeError(f"{course_root} has no pyproject.toml "
+                           "(the course package's dependencies live there)")
     with open(path, "rb") as f:
         deps = tomllib.load(f).get("project", {}).get("dependencies", [])
     return [str(d) for d in deps]
@@ -169,7 +178,8 @@ def scripts(assignment_id: str, requirement_lines: list[str]) -> dict[str, str]:
     """
     setup = (SETUP_SH.replace("__TORCH_INDEX__", TORCH_CPU_INDEX)
              .replace("__TORCH__", _torch_requirement(requirement_lines)))
-    reqs = ("# the course package's dependencies (pyproject.toml); setup.sh installs the CPU torch wheel first\n"
+    reqs = ("# the course package's dependencies (pyproject.toml);\n"
+            "# setup.sh installs the CPU torch wheel first\n"
             + "".join(f"{r}\n" for r in requirement_lines))
     return {"setup.sh": setup, "run_autograder": RUN_AUTOGRADER.replace("__ID__", assignment_id),
             "requirements.txt": reqs}

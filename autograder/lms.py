@@ -47,7 +47,8 @@ from pathlib import Path
 from autograder.errors import NNGradeError
 
 CANVAS_STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
-CANVAS_POINTS_POSSIBLE = "    Points Possible"  # Canvas's own export indents it; its importer matches the words
+# Canvas's own export indents it; its importer matches the words
+CANVAS_POINTS_POSSIBLE = "    Points Possible"
 MOODLE_KEYS = {"email": "Email address", "username": "Username"}
 
 
@@ -107,7 +108,8 @@ def read_gradebook(gradebook: Path, assignment_ids: list[str]) -> ClassGrades:
     from nbgrader.api import Gradebook, MissingEntry
 
     if not gradebook.is_file():
-        raise NNGradeError(f"no nbgrader gradebook at {gradebook}: run `nbgrader autograde` in the course first")
+        raise NNGradeError(f"no nbgrader gradebook at {gradebook}: "
+                           "run `nbgrader autograde` in the course first")
     with Gradebook(f"sqlite:///{gradebook.resolve()}") as gb:
         known = sorted(a.name for a in gb.assignments)
         max_scores = []
@@ -236,9 +238,10 @@ def export_csv(course_root: Path, lms: str, assignment_ids: list[str], out: Path
         left_out = set(skipped)
         written = tuple(s for s in grades.students if s.id not in left_out)
         if skipped:
-            warnings.append(f"{len(skipped)} student(s) have no {moodle_key} in the gradebook and were left out: "
-                            f"{', '.join(skipped[:10])}" + (" ..." if len(skipped) > 10 else "")
-                            + (" (use --moodle-key username)" if moodle_key == "email" else ""))
+            shown = ", ".join(skipped[:10]) + (" ..." if len(skipped) > 10 else "")
+            hint = " (use --moodle-key username)" if moodle_key == "email" else ""
+            warnings.append(f"{len(skipped)} student(s) have no {moodle_key} in the gradebook "
+                            f"and were left out: {shown}{hint}")
     else:
         raise NNGradeError(f"unknown LMS {lms!r}; use canvas or moodle")
     if not grades.students:

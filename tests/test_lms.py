@@ -70,7 +70,8 @@ def test_written_csv_round_trips(tmp_path: Path) -> None:
 
 def test_missing_gradebook_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["export", "--lms", "canvas", AID, "--course", str(ROOT),
-                                       "--gradebook", str(tmp_path / "none.db"), "--out", str(tmp_path / "x.csv")])
+                                       "--gradebook", str(tmp_path / "none.db"),
+                                       "--out", str(tmp_path / "x.csv")])
     assert result.exit_code == 2
     assert result.output.startswith("error: no nbgrader gradebook at") and "Traceback" not in result.output
 
@@ -92,11 +93,12 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     key = answer_key(AID)
     mutants = {m.name: m for m in load_mutants(ROOT, AID)}
     release = (course / "release" / AID / f"{AID}.ipynb").read_text()
-    for sid, first, last, email, lms_id, work in CLASS:
-        args = ["db", "student", "add", sid, f"--first-name={first}", f"--last-name={last}"]
-        args += [f"--email={email}"] if email else []
-        args += [f"--lms-user-id={lms_id}"] if lms_id else []
-        nbgrader(args, course)
+    with open(course / "students.csv", "w", newline="", encoding="utf-8") as f:  # one nbgrader call for all
+        writer = csv.writer(f)
+        writer.writerow(["id", "first_name", "last_name", "email", "lms_user_id"])
+        writer.writerows(row[:5] for row in CLASS)
+    nbgrader(["db", "student", "import", "students.csv"], course)
+    for sid, *_, work in CLASS:
         if work == "key":
             submit(course, sid, AID, nbformat.writes(key))
         elif work == "release":
@@ -108,7 +110,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def gradebook_scores(course: Path) -> tuple[dict[str, float | None], float]:
-    """Each student's nbgrader score (less late penalty) and the assignment's max, straight from the gradebook."""
+    """Each student's nbgrader score (less late penalty) and the assignment's max, from the gradebook."""
     from nbgrader.api import Gradebook, MissingEntry
 
     out: dict[str, float | None] = {}
@@ -126,7 +128,8 @@ def gradebook_scores(course: Path) -> tuple[dict[str, float | None], float]:
 @pytest.mark.slow
 def test_canvas_export_matches_gradebook(course: Path, tmp_path: Path) -> None:
     out = tmp_path / "canvas.csv"
-    result = CliRunner().invoke(main, ["export", "--lms", "canvas", AID, "--course", str(course), "--out", str(out)])
+    result = CliRunner().invoke(main, ["export", "--lms", "canvas", AID, "--course", str(course),
+                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "still need manual grading" in result.output  # the free response awaits a person
     scores, top = gradebook_scores(course)
@@ -147,8 +150,9 @@ def test_canvas_export_matches_gradebook(course: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_moodle_export_matches_gradebook(course: Path, tmp_path: Path) -> None:
     out = tmp_path / "moodle.csv"
-    result = CliRunner().invoke(main, ["export", "--lms", "moodle", AID, "--course", str(course), "--out", str(out),
-                                       "--rename", f"{AID}=A1 Perceptron", "--missing", "zero"])
+    result = CliRunner().invoke(main, ["export", "--lms", "moodle", AID, "--course", str(course),
+                                       "--out", str(out), "--rename", f"{AID}=A1 Perceptron",
+                                       "--missing", "zero"])
     assert result.exit_code == 0, result.output
     assert "1 student(s) have no email" in result.output and "alan" in result.output
     scores, _ = gradebook_scores(course)
@@ -161,7 +165,8 @@ def test_moodle_export_matches_gradebook(course: Path, tmp_path: Path) -> None:
             continue
         assert got[email][1:3] == [first, last]
         assert float(got[email][3]) == (scores[sid] or 0.0)
-    by_username = read_csv(export_csv(course, "moodle", [AID], tmp_path / "u.csv", moodle_key="username").path)
+    summary = export_csv(course, "moodle", [AID], tmp_path / "u.csv", moodle_key="username")
+    by_username = read_csv(summary.path)
     assert by_username[0][0] == "Username"
     assert {r[0]: r[3] for r in by_username[1:]} == {
         sid: ("" if s is None else f"{s:g}") for sid, s in scores.items()}
@@ -169,7 +174,7 @@ def test_moodle_export_matches_gradebook(course: Path, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_unknown_assignment_names_the_known_ones(course: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["export", "--lms", "canvas", "a2_xor_backprop", "--course", str(course),
-                                       "--out", str(tmp_path / "x.csv")])
+    result = CliRunner().invoke(main, ["export", "--lms", "canvas", "a2_xor_backprop",
+                                       "--course", str(course), "--out", str(tmp_path / "x.csv")])
     assert result.exit_code == 2
     assert result.output == f"error: the gradebook has no assignment 'a2_xor_backprop' (it has: {AID})\n"

@@ -47,7 +47,8 @@ MUTANTS = [
     Mutant(
         name="evaluate_without_eval",
         description="evaluate never calls model.eval(), so dropout stays on while measuring",
-        patch=[("    model.eval()\n    total, correct, count = 0.0, 0, 0\n", "    total, correct, count = 0.0, 0, 0\n")],
+        patch=[("    model.eval()\n    total, correct, count = 0.0, 0, 0\n",
+                "    total, correct, count = 0.0, 0, 0\n")],
         fails={"evaluate::test_eval_mode"},
     ),
     Mutant(
@@ -91,7 +92,8 @@ MUTANTS = [
     Mutant(
         name="no_dropout",
         description="MLP.forward skips the dropout layer",
-        patch=[("        h = self.dropout(h)             # (N, n_hidden), units dropped in train mode only\n", "")],
+        patch=[("        h = self.dropout(h)             # (N, n_hidden), units dropped in train mode only\n",
+                "")],
         fails={"mlp::test_dropout_train_only"},
     ),
     Mutant(

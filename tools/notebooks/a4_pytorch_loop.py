@@ -139,9 +139,11 @@ CELLS = [
     '''),
     tests("test_get_device", 2, r'''
     _device = get_device()
-    assert isinstance(_device, torch.device), f"get_device() should return a torch.device, got {type(_device).__name__}"
+    assert isinstance(_device, torch.device), \
+        f"get_device() should return a torch.device, got {type(_device).__name__}"
     _expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert _device.type == _expected, f"on this machine get_device() should be {_expected}, got {_device.type}"
+    assert _device.type == _expected, \
+        f"on this machine get_device() should be {_expected}, got {_device.type}"
     print(f"Visible checks passed (device: {_device}). Hidden checks run when your notebook is graded.")
     ''', part="get_device"),
     markdown(r"""
@@ -203,16 +205,22 @@ CELLS = [
     tests("test_make_loaders", 8, r'''
     _train, _val = make_loaders(X, y, batch_size=64, val_fraction=0.2, seed=0)
     _n_train, _n_val = len(_train.dataset), len(_val.dataset)
-    assert _n_train + _n_val == len(X), f"train and validation should share all {len(X)} rows, got {_n_train} + {_n_val}"
-    assert _n_val in (359, 360), f"20% of 1797 rows is 359.4, so validation should hold 359 or 360 rows, got {_n_val}"
+    assert _n_train + _n_val == len(X), \
+        f"train and validation should share all {len(X)} rows, got {_n_train} + {_n_val}"
+    assert _n_val in (359, 360), \
+        f"20% of 1797 rows is 359.4, so validation should hold 359 or 360 rows, got {_n_val}"
     _inputs, _labels = next(iter(_train))
-    assert tuple(_inputs.shape) == (64, 64), f"a training batch should have shape (64, 64), got {tuple(_inputs.shape)}"
-    assert _inputs.dtype == torch.float32 and _labels.dtype == torch.int64, f"batches should be float32 inputs and int64 labels, got {_inputs.dtype} and {_labels.dtype}"
+    assert tuple(_inputs.shape) == (64, 64), \
+        f"a training batch should have shape (64, 64), got {tuple(_inputs.shape)}"
+    assert _inputs.dtype == torch.float32 and _labels.dtype == torch.int64, \
+        f"batches should be float32 inputs and int64 labels, got {_inputs.dtype} and {_labels.dtype}"
     _first = torch.cat([labels for _, labels in _val])
     _second = torch.cat([labels for _, labels in _val])
-    assert torch.equal(_first, _second), "two passes over the validation loader gave different orders: it should not shuffle"
+    assert torch.equal(_first, _second), \
+        "two passes over the validation loader gave different orders: it should not shuffle"
     _again = make_loaders(X, y, seed=0)[1]
-    assert torch.equal(_first, torch.cat([labels for _, labels in _again])), "the same seed should give the same validation set"
+    assert torch.equal(_first, torch.cat([labels for _, labels in _again])), \
+        "the same seed should give the same validation set"
     print("Visible checks passed. Hidden checks run when your notebook is graded.")
     ''', part="make_loaders"),
     markdown(r"""
@@ -278,13 +286,17 @@ CELLS = [
     tests("test_mlp", 7, r'''
     _model = MLP()
     _out = _model(torch.zeros(5, 64))
-    assert tuple(_out.shape) == (5, 10), f"MLP()(x) for x of shape (5, 64) should have shape (5, 10), got {tuple(_out.shape)}"
+    assert tuple(_out.shape) == (5, 10), \
+        f"MLP()(x) for x of shape (5, 64) should have shape (5, 10), got {tuple(_out.shape)}"
     _count = sum(p.numel() for p in _model.parameters())
-    assert _count == 9610, f"MLP() should have 64*128 + 128 + 128*10 + 10 = 9610 parameters, got {_count}"
+    assert _count == 9610, \
+        f"MLP() should have 64*128 + 128 + 128*10 + 10 = 9610 parameters, got {_count}"
     _x = torch.rand(4, 64)
     _model.eval()
-    assert torch.equal(_model(_x), _model(_x)), "in eval mode the same input should give the same output (dropout off)"
-    assert not torch.allclose(_model(_x).sum(dim=1), torch.ones(4)), "the outputs sum to 1 per row: return logits, not probabilities"
+    assert torch.equal(_model(_x), _model(_x)), \
+        "in eval mode the same input should give the same output (dropout off)"
+    assert not torch.allclose(_model(_x).sum(dim=1), torch.ones(4)), \
+        "the outputs sum to 1 per row: return logits, not probabilities"
     print("Visible checks passed. Hidden checks run when your notebook is graded.")
     ''', part="mlp"),
     markdown(r"""
@@ -356,14 +368,17 @@ CELLS = [
     _cpu = torch.device("cpu")
     _net.eval()
     _frozen = train_one_epoch(_net, _loader, torch.optim.SGD(_net.parameters(), lr=0.0), _loss_fn, _cpu)
-    assert isinstance(_frozen, float), f"train_one_epoch should return a Python float, got {type(_frozen).__name__}"
+    assert isinstance(_frozen, float), \
+        f"train_one_epoch should return a Python float, got {type(_frozen).__name__}"
     assert _net.training, "after train_one_epoch the model should be in train mode"
     with torch.no_grad():
         _expected = _loss_fn(_net(_inputs), _labels).item()
-    assert abs(_frozen - _expected) < 1e-5, f"with lr=0 the epoch's mean loss should be the loss over all 10 samples, {_expected:.6f}, got {_frozen:.6f}"
+    assert abs(_frozen - _expected) < 1e-5, \
+        f"with lr=0 the mean loss should be the loss over all 10 samples, {_expected:.6f}, got {_frozen:.6f}"
     _before = [p.detach().clone() for p in _net.parameters()]
     train_one_epoch(_net, _loader, torch.optim.SGD(_net.parameters(), lr=0.1), _loss_fn, _cpu)
-    assert any(not torch.equal(a, b) for a, b in zip(_before, _net.parameters())), "with lr=0.1 the weights should change"
+    assert any(not torch.equal(a, b) for a, b in zip(_before, _net.parameters())), \
+        "with lr=0.1 the weights should change"
     print("Visible checks passed. Hidden checks run when your notebook is graded.")
     ''', part="train"),
     markdown(r"""
@@ -417,11 +432,13 @@ CELLS = [
     _loss, _acc = evaluate(_net, _loader, nn.CrossEntropyLoss(), torch.device("cpu"))
     assert not _net.training, "evaluate should put the model in eval mode"
     assert 0.0 <= _acc <= 1.0, f"accuracy should be a fraction in [0, 1], got {_acc}"
-    assert all(torch.equal(_state[k], v) for k, v in _net.state_dict().items()), "evaluate must not change the parameters"
+    assert all(torch.equal(_state[k], v) for k, v in _net.state_dict().items()), \
+        "evaluate must not change the parameters"
     with torch.no_grad():
         _logits = _net(_inputs)
     _expected = nn.CrossEntropyLoss()(_logits, _labels).item()
-    assert abs(_loss - _expected) < 1e-5, f"the mean loss over the 10 samples in eval mode is {_expected:.6f}, got {_loss:.6f}"
+    assert abs(_loss - _expected) < 1e-5, \
+        f"the mean loss over the 10 samples in eval mode is {_expected:.6f}, got {_loss:.6f}"
     _right = (_logits.argmax(dim=1) == _labels).sum().item() / len(_labels)
     assert abs(_acc - _right) < 1e-9, f"the accuracy should be {_right}, got {_acc}"
     print("Visible checks passed. Hidden checks run when your notebook is graded.")
@@ -488,13 +505,16 @@ CELLS = [
     _labels = (_inputs[:, 0] + _inputs[:, 1] > 0).long()  # an easy rule to learn
     _train = DataLoader(TensorDataset(_inputs[:48], _labels[:48]), batch_size=8, shuffle=True)
     _val = DataLoader(TensorDataset(_inputs[48:], _labels[48:]), batch_size=8)
-    _hist = fit(nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2)), _train, _val, epochs=15, lr=0.01,
-                device=torch.device("cpu"))
+    _net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+    _hist = fit(_net, _train, _val, epochs=15, lr=0.01, device=torch.device("cpu"))
     assert isinstance(_hist, dict), f"fit should return a dict, got {type(_hist).__name__}"
     for _key in ("train_loss", "val_loss", "val_acc"):
-        assert _key in _hist and len(_hist[_key]) == 15, f"history[{_key!r}] should hold 15 values, one per epoch"
-    assert _hist["train_loss"][-1] < _hist["train_loss"][0], f"the training loss should fall, got {_hist['train_loss'][0]:.3f} -> {_hist['train_loss'][-1]:.3f}"
-    assert _hist["val_acc"][-1] >= 0.75, f"on this easy rule the validation accuracy should reach 0.75, got {_hist['val_acc'][-1]:.3f}"
+        assert _key in _hist and len(_hist[_key]) == 15, \
+            f"history[{_key!r}] should hold 15 values, one per epoch"
+    assert _hist["train_loss"][-1] < _hist["train_loss"][0], \
+        f"the training loss should fall, got {_hist['train_loss'][0]:.3f} -> {_hist['train_loss'][-1]:.3f}"
+    assert _hist["val_acc"][-1] >= 0.75, \
+        f"on this easy rule the validation accuracy should reach 0.75, got {_hist['val_acc'][-1]:.3f}"
     print("Visible checks passed. Hidden checks run when your notebook is graded.")
     ''', part="fit"),
     markdown(r"""

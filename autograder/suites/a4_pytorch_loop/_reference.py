@@ -45,7 +45,8 @@ def init_params(seed: int, d: int, h: int, k: int) -> dict[str, np.ndarray]:
         bound = 1.0 / math.sqrt(fan_in)
         return rng.uniform(-bound, bound, size=shape).astype(np.float32)
 
-    return {"W1": uniform(d, (h, d)), "b1": uniform(d, (h,)), "W2": uniform(h, (k, h)), "b2": uniform(h, (k,))}
+    return {"W1": uniform(d, (h, d)), "b1": uniform(d, (h,)),
+            "W2": uniform(h, (k, h)), "b2": uniform(h, (k,))}
 
 
 def sequential(params: dict[str, np.ndarray], dropout: float = 0.0) -> nn.Sequential:
@@ -83,7 +84,8 @@ def split_state(state: Any, d: int, h: int, k: int, what: str) -> Params:
              f"{d} -> {h} -> {k}), got {got}")
     out = {}
     for name, shape in shapes.items():
-        out[name] = next(t for t in tensors.values() if tuple(t.shape) == shape).detach().cpu().to(torch.float64)
+        match = next(t for t in tensors.values() if tuple(t.shape) == shape)
+        out[name] = match.detach().cpu().to(torch.float64)
     return out
 
 
@@ -160,7 +162,7 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 def expect_moved(log: dict[str, Any], device: torch.device, what: str) -> None:
     """Every batch the loader handed out had its inputs and its labels moved to ``device``."""
     expect(log["batches"] > 0, f"{what} never took a batch from the loader")
-    landed = {}
+    landed: dict[tuple[int, str], set[str]] = {}
     for number, role, where in log["moves"]:
         landed.setdefault((number, role), set()).add(torch.device(where).type)
     for number in range(log["batches"]):

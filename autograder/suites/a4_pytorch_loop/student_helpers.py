@@ -87,7 +87,8 @@ class HostBatch(torch.Tensor):
         kwargs = kwargs or {}
         flat = list(_flatten(args)) + list(_flatten(kwargs.values()))
         hosts = [a for a in flat if isinstance(a, HostBatch)]
-        others = [a for a in flat if isinstance(a, torch.Tensor) and not isinstance(a, HostBatch) and a.dim() > 0]
+        others = [a for a in flat
+                  if isinstance(a, torch.Tensor) and not isinstance(a, HostBatch) and a.dim() > 0]
         if hosts and others:
             raise RuntimeError(MIXED_DEVICES)
         out = super().__torch_function__(func, types, args, kwargs)
@@ -151,7 +152,8 @@ def loader_contents(loader):
         ys.append(labels.detach().cpu())
         sizes.append(int(len(labels)))
     return {"X": torch.cat(xs) if xs else torch.empty(0), "y": torch.cat(ys) if ys else torch.empty(0),
-            "sizes": sizes, "x_dtype": str(xs[0].dtype) if xs else "", "y_dtype": str(ys[0].dtype) if ys else ""}
+            "sizes": sizes, "x_dtype": str(xs[0].dtype) if xs else "",
+            "y_dtype": str(ys[0].dtype) if ys else ""}
 
 
 # --- the training loop -------------------------------------------------------------

@@ -59,7 +59,8 @@ def test_eval_mode(student):
     records = student.helper("mode_records", recorder)
     expect(len(records) > 0, "evaluate never called the model")
     modes = sorted({r["mode"] for r in records})
-    expect(modes == ["eval"], f"the model ran in {' and '.join(modes)} mode during evaluate; expected eval mode")
+    expect(modes == ["eval"],
+           f"the model ran in {' and '.join(modes)} mode during evaluate; expected eval mode")
     expect_close(loss, ref.mean_loss(ref.as64(params), X, y),
                  "evaluate's mean loss, which in eval mode has no dropout", rtol=ref.LOSS_RTOL,
                  atol=ref.LOSS_ATOL, hidden=True)

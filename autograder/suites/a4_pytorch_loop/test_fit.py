@@ -57,14 +57,14 @@ def _history(hist, epochs, call):
 @points(2, hint="Each epoch: append train_one_epoch's loss, then evaluate on val_loader and append its "
                 "loss and accuracy, under the keys 'train_loss', 'val_loss' and 'val_acc'.")
 def test_history(student):
-    """the history has one train loss, val loss and val accuracy per epoch, the last ones from the final weights"""
+    """one train loss, val loss and val accuracy per epoch; the last ones match the final weights"""
     (X, y, Xv, yv), params, model, train, val = _setup(student, SEED, 40, 20, 8)
     call = "fit(model, train_loader, val_loader, epochs=3, lr=0.01)"
     hist = _history(student.fit(model, train, val, epochs=3, lr=0.01, device=CPU), 3, call)
     final = ref.split_state(model.state_dict(), D, H, K, "the model after fit")
     expect_close(hist["val_loss"][-1], ref.mean_loss(final, Xv, yv),
-                 f"{call}: the last val_loss against the grader's loss of the final weights on the validation "
-                 "data", rtol=ref.LOSS_RTOL, atol=ref.LOSS_ATOL, hidden=True)
+                 f"{call}: the last val_loss against the grader's loss of the final weights on the "
+                 "validation data", rtol=ref.LOSS_RTOL, atol=ref.LOSS_ATOL, hidden=True)
     expect_close(hist["val_acc"][-1], ref.accuracy(final, Xv, yv),
                  f"{call}: the last val_acc against the grader's accuracy of the final weights", rtol=0,
                  atol=1e-9, hidden=True)
@@ -81,9 +81,9 @@ def test_adam_and_lr(student):
         expected = ref.adam(ref.as64(params), ref.batches(X, y, 8), kwargs.get("lr", 1e-3), epochs)
         got = ref.split_state(model.state_dict(), D, H, K, "the model after fit")
         for name in ref.NAMES:
-            expect_close(got[name], expected[name], f"fit({shown}): {name} against the grader's own Adam loop "
-                         "from the same weights and batches", rtol=ref.WEIGHT_RTOL, atol=ref.WEIGHT_ATOL,
-                         hidden=True)
+            expect_close(got[name], expected[name],
+                         f"fit({shown}): {name} against the grader's own Adam loop from the same weights "
+                         "and batches", rtol=ref.WEIGHT_RTOL, atol=ref.WEIGHT_ATOL, hidden=True)
 
 
 def _expect_model_moved(student, watcher, device, call):
@@ -125,15 +125,16 @@ def _holdout(split: int, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @points(4, hint="Train with fit's defaults (Adam, lr=1e-3, 20 epochs, cross-entropy on logits) and make sure "
-                "every step of the loop is right: the other checks of train_one_epoch, evaluate and MLP point "
-                "to the step at fault.")
+                "every step of the loop is right: the other checks of train_one_epoch, evaluate and MLP "
+                "point to the step at fault.")
 def test_heldout_accuracy(student, device):
     """after fit with defaults, MLP() reaches at least 0.93 accuracy on held-out digits it never saw"""
     X, y = ref.digits()
     for i, split in enumerate(HELDOUT_SPLITS):
         held, rest = _holdout(split, len(X))
         student.helper("set_seed", split)
-        train = student.helper("make_loader", X[rest], y[rest], 64, shuffle=True, seed=1000 + split, host=True)
+        train = student.helper("make_loader", X[rest], y[rest], 64, shuffle=True, seed=1000 + split,
+                               host=True)
         val = student.helper("make_loader", X[rest[:256]], y[rest[:256]], 256, host=True)
         model = student.MLP()
         watcher = student.helper("watch_moves", model)

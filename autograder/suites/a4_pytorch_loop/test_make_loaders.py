@@ -37,7 +37,8 @@ def _read(student, loader, what: str) -> dict:
 
 def _split(student, X, y, **kw):
     train, val = student.make_loaders(X, y, **kw)
-    return _read(student, train, "the train loader"), _read(student, val, "the validation loader"), (train, val)
+    return (_read(student, train, "the train loader"), _read(student, val, "the validation loader"),
+            (train, val))
 
 
 CASES = [  # (n, batch_size, val_fraction)

@@ -44,7 +44,8 @@ def test_forward_returns_logits(student):
     if torch.allclose(out.double().sum(dim=1), torch.ones(6, dtype=torch.float64), atol=1e-5):
         expect_close(out, expected, "model(x) (each row sums to 1: is there a softmax in forward?)",
                      rtol=1e-5, atol=1e-6)
-    expect_close(out, expected, "model(x) in eval mode against the grader's forward pass", rtol=1e-5, atol=1e-6)
+    expect_close(out, expected, "model(x) in eval mode against the grader's forward pass",
+                 rtol=1e-5, atol=1e-6)
     one = model(x[:1])
     expect_shape(one, (1, K), "model(x) for a single sample of shape (1, 5)")
 

@@ -74,8 +74,9 @@ def test_loop_order(student):
     expected, _ = ref.sgd_epoch(ref.as64(params), ref.batches(X, y, 4), LR)
     got = ref.split_state(model.state_dict(), D, H, K, "the model after train_one_epoch")
     for name in ref.NAMES:
-        expect_close(got[name], expected[name], f"{name} after one SGD epoch against the grader's own loop "
-                     "from the same weights and batches", rtol=ref.WEIGHT_RTOL, atol=ref.WEIGHT_ATOL, hidden=True)
+        expect_close(got[name], expected[name], f"{name} after one SGD epoch against the grader's own "
+                     "loop from the same weights and batches", rtol=ref.WEIGHT_RTOL, atol=ref.WEIGHT_ATOL,
+                     hidden=True)
 
 
 @pytest.mark.parametrize("n,batch_size", [(10, 4), (13, 5)], ids=["4-4-2", "5-5-3"])
@@ -92,8 +93,8 @@ def test_mean_loss_per_sample(student, n, batch_size):
     batch_means = [ref.mean_loss(p64, xb, yb) for xb, yb in ref.batches(X, y, batch_size)]
     sizes = " + ".join(str(len(yb)) for _, yb in ref.batches(X, y, batch_size))
     if abs(got - float(np.mean(batch_means))) < 1e-6 * max(1.0, abs(got)):
-        expect(False, f"train_one_epoch over batches of {sizes} samples (lr=0) returned the mean of the batch "
-                      "means; the mean per sample weighs each batch by its size")
+        expect(False, f"train_one_epoch over batches of {sizes} samples (lr=0) returned the mean of the "
+                      "batch means; the mean per sample weighs each batch by its size")
     expect_close(got, expected, f"train_one_epoch over batches of {sizes} samples (lr=0): the mean loss per "
                  "sample", rtol=ref.LOSS_RTOL, atol=ref.LOSS_ATOL, hidden=True)
 
