@@ -24,7 +24,7 @@ from pathlib import Path
 from autograder.assignment import SubmissionError, read_notebook
 from autograder.errors import NNGradeError
 from autograder.nbgrader_hook import RESULTS_DIR
-from autograder.results import SubmissionResult, result_from_dict
+from autograder.results import CheckResult, SubmissionResult, result_from_dict
 
 # check kinds that mean a person should look at the submission, and how the report names them
 FLAG_KINDS = {
@@ -44,7 +44,8 @@ CAUSES = {
     "crashed": "timed out or crashed",
     "grader_error": "grader error",
 }
-CAUSE_ORDER = ("wrong result", "raised an error", "missing function", "timed out or crashed", "grader error")
+CAUSE_ORDER = ("wrong result", "raised an error", "not attempted", "missing function", "timed out or crashed",
+               "grader error")
 # notes the engine leaves on a submission that a person should see
 NOTE_FLAGS = (
     (re.compile(r"^locked cell .* (was edited|is missing from the submission)"), "tampered"),
@@ -112,7 +113,7 @@ class CheckStats:
         ran: submissions whose suite ran this check.
         failed: of those, submissions with at least one failing case.
         causes: (cause, submissions) pairs, in :data:`CAUSE_ORDER`.
-        common_message: the most frequent failure message (staff-facing), or "".
+        common_message: the failure message most submissions got (wrong results first on a tie), or "".
     """
 
     check_id: str
@@ -130,11 +131,12 @@ class CheckStats:
 
 @dataclass(frozen=True)
 class SlowCheck:
-    """The slowest check of one submission."""
+    """The slowest check of one submission, and the time all its checks took."""
 
     check_id: str
     title: str
     seconds: float
+    checks_seconds: float
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,13 @@ def _unreadable_flag(course_root: Path, assignment_id: str, student: str) -> Fla
                               f"{assignment_id}` again and read its log for this student")
 
 
+def cause_of(check: CheckResult) -> str:
+    """Why a check failed, in the words of the failure-rate chart (a stub's NotImplementedError: not attempted)."""
+    if check.kind == "student_error" and "NotImplementedError" in check.message:
+        return "not attempted"
+    return CAUSES.get(check.kind, "grader error")
+
+
 def check_stats(results: list[SubmissionResult]) -> tuple[CheckStats, ...]:
     """Per-check failure counts over the class, most failed first.
 
@@ -281,29 +290,30 @@ def check_stats(results: list[SubmissionResult]) -> tuple[CheckStats, ...]:
     ran: Counter[str] = Counter()
     failed: Counter[str] = Counter()
     causes: dict[str, Counter[str]] = {}
-    messages: dict[str, Counter[str]] = {}
+    messages: dict[str, Counter[tuple[int, str]]] = {}  # (cause rank, message): submissions
     for result in results:
-        seen: dict[str, list[str]] = {}
+        seen: dict[str, dict[tuple[int, str], None]] = {}
         for part in result.parts:
             for c in part.checks:
                 if c.check_id.endswith("::*"):
                     continue
                 order.setdefault(c.check_id, len(order))
                 info.setdefault(c.check_id, (c.part, c.title))
-                kinds = seen.setdefault(c.check_id, [])
+                failures = seen.setdefault(c.check_id, {})
                 if not c.passed:
-                    kinds.append(c.kind)
-                    messages.setdefault(c.check_id, Counter())[c.message.strip()] += 1
-        for check_id, kinds in seen.items():
+                    failures[(CAUSE_ORDER.index(cause_of(c)), c.message.strip())] = None
+        for check_id, failures in seen.items():
             ran[check_id] += 1
-            if kinds:
+            if failures:
                 failed[check_id] += 1
-                cause = min((CAUSES.get(k, "grader error") for k in kinds), key=CAUSE_ORDER.index)
-                causes.setdefault(check_id, Counter())[cause] += 1
+                causes.setdefault(check_id, Counter())[CAUSE_ORDER[min(failures)[0]]] += 1
+                messages.setdefault(check_id, Counter()).update(failures)
+    common = {check_id: max(counts.items(), key=lambda item: (item[1], -item[0][0]))[0][1]
+              for check_id, counts in messages.items()}
     stats = [
         CheckStats(check_id, info[check_id][0], info[check_id][1], ran[check_id], failed[check_id],
                    tuple((c, causes[check_id][c]) for c in CAUSE_ORDER if causes.get(check_id, {}).get(c)),
-                   messages[check_id].most_common(1)[0][0] if check_id in messages else "")
+                   common.get(check_id, ""))
         for check_id in order
     ]
     return tuple(sorted(stats, key=lambda s: (-s.rate, -s.failed, order[s.check_id])))
@@ -314,7 +324,8 @@ def _slowest(result: SubmissionResult) -> SlowCheck | None:
     if not checks:
         return None
     top = max(checks, key=lambda c: c.seconds)
-    return SlowCheck(top.check_id + (f"[{top.case}]" if top.case else ""), top.title, top.seconds)
+    return SlowCheck(top.check_id + (f"[{top.case}]" if top.case else ""), top.title, top.seconds,
+                     sum(c.seconds for c in checks))
 
 
 def collect(course_root: Path, assignment_id: str, gradebook: Path | None = None) -> ClassReport:
@@ -395,13 +406,25 @@ def write_csv(report: ClassReport, path: Path) -> None:
             ])
 
 
+def write_report(report: ClassReport, out_dir: Path) -> tuple[Path, Path]:
+    """Write ``<id>_report.html`` and ``<id>_report.csv`` of a collected report into ``out_dir``."""
+    from autograder.class_report_html import render_html
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path = out_dir / f"{report.assignment}_report.html"
+    csv_path = out_dir / f"{report.assignment}_report.csv"
+    write_csv(report, csv_path)
+    html_path.write_text(render_html(report, csv_name=csv_path.name), encoding="utf-8")
+    return html_path, csv_path
+
+
 def build_report(course_root: Path, assignment_id: str, out_dir: Path) -> tuple[Path, Path]:
-    """Write ``<id>_report.html`` and ``<id>_report.csv`` for one assignment.
+    """Write the class report of one assignment: a self-contained HTML page and a CSV.
 
     Args:
         course_root: the course folder (``gradebook.db`` and ``.nngrade/results/`` are read).
         assignment_id: the assignment to report on.
-        out_dir: where the two files go (created when missing).
+        out_dir: where ``<id>_report.html`` and ``<id>_report.csv`` go (created when missing).
 
     Returns:
         The paths of the HTML page and the CSV.
@@ -409,12 +432,4 @@ def build_report(course_root: Path, assignment_id: str, out_dir: Path) -> tuple[
     Raises:
         NNGradeError: nothing has been graded for the assignment.
     """
-    from autograder.class_report_html import render_html
-
-    report = collect(course_root, assignment_id)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    html_path = out_dir / f"{assignment_id}_report.html"
-    csv_path = out_dir / f"{assignment_id}_report.csv"
-    write_csv(report, csv_path)
-    html_path.write_text(render_html(report, csv_name=csv_path.name), encoding="utf-8")
-    return html_path, csv_path
+    return write_report(collect(course_root, assignment_id), out_dir)

@@ -18,14 +18,14 @@ from matplotlib.figure import Figure
 
 from autograder.class_report import CAUSE_ORDER, CheckStats, ClassReport, StudentRow
 
-CAUSE_COLORS = {"wrong result": "#d1495b", "raised an error": "#edae49", "missing function": "#8d6a9f",
-                "timed out or crashed": "#00798c", "grader error": "#30343f"}
+CAUSE_COLORS = {"wrong result": "#d1495b", "raised an error": "#edae49", "not attempted": "#b8c0c8",
+                "missing function": "#8d6a9f", "timed out or crashed": "#00798c", "grader error": "#30343f"}
 FLAG_COLORS = {"timed out": "#00798c", "crashed": "#003d5b", "missing function": "#8d6a9f",
                "tampered": "#d1495b", "malformed": "#b5651d", "grader error": "#30343f",
                "not graded": "#b5651d"}
 BAR = "#4c72b0"
 SLOW_ROWS = 10
-MAX_LABEL = 58
+MAX_LABEL = 64
 
 CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328;
@@ -34,8 +34,9 @@ main { max-width: 1080px; margin: 0 auto; padding: 24px 28px 48px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 20px; margin: 36px 0 8px; padding-bottom: 4px; border-bottom: 1px solid #d0d7de; }
 .sub { color: #59636e; margin: 0 0 18px; }
-.tiles { display: flex; flex-wrap: wrap; gap: 12px; }
-.tile { background: #fff; border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 16px; min-width: 120px; }
+.tiles { display: flex; flex-wrap: wrap; gap: 10px; }
+.tile { flex: 1 1 0; background: #fff; border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 14px;
+        min-width: 110px; }
 .tile b { display: block; font-size: 24px; }
 .tile span { color: #59636e; font-size: 13px; }
 .tile.warn b { color: #b42318; }
@@ -50,6 +51,8 @@ td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: t
 code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #f6f8fa;
        padding: 1px 4px; border-radius: 4px; word-break: break-word; }
 .id { color: #59636e; font-size: 12px; }
+td.student code { white-space: nowrap; }
+.chip { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; }
 .badge { display: inline-block; color: #fff; border-radius: 10px; padding: 1px 8px; font-size: 12px;
          margin: 1px 4px 1px 0; white-space: nowrap; }
 .rate { background: #eaeef2; border-radius: 3px; height: 10px; width: 110px; display: inline-block;
@@ -190,7 +193,7 @@ def _flagged_section(report: ClassReport) -> str:
     for r in flagged:
         reasons = "".join(f"<li><b>{escape(f.category)}</b>: {escape(f.reason)}</li>" for f in r.flags)
         score = f"{_fmt(r.total)} / {r.max_score:g}" if r.total is not None else "-"
-        rows.append(f'<tr><td><code>{escape(r.student)}</code></td><td class="num">{escape(score)}</td>'
+        rows.append(f'<tr><td class="student"><code>{escape(r.student)}</code></td><td class="num">{escape(score)}</td>'
                     f'<td>{_badges(r)}</td><td><ul class="reasons">{reasons}</ul></td></tr>')
     return ("<p>Open these in formgrader (or <code>autograded/&lt;student&gt;/</code>) before releasing grades; "
             "their score may not reflect their work.</p>"
@@ -202,7 +205,8 @@ def _checks_table(checks: tuple[CheckStats, ...]) -> str:
     rows = []
     for i, c in enumerate(checks, 1):
         pct = 100.0 * c.rate
-        causes = ", ".join(f"{escape(name)} {n}" for name, n in c.causes) or '<span class="muted">-</span>'
+        causes = "<br>".join(f'<span class="chip" style="background:{CAUSE_COLORS.get(name, "#59636e")}"></span>'
+                             f"{escape(name)} {n}" for name, n in c.causes) or '<span class="muted">-</span>'
         msg = escape(c.common_message[:220] + ("..." if len(c.common_message) > 220 else ""))
         rows.append(
             f'<tr><td class="num">{i}</td><td>{escape(c.title)}<br><span class="id">{escape(c.check_id)}</span></td>'
@@ -219,18 +223,22 @@ def _time_section(report: ClassReport) -> str:
     if not secs:
         return '<p class="muted">No grading times recorded.</p>'
     p90 = secs[min(len(secs) - 1, int(round(0.9 * (len(secs) - 1))))]
-    line = (f"<p>median {statistics.median(secs):.2f} s, 90th percentile {p90:.2f} s, "
-            f"slowest {secs[-1]:.2f} s, {sum(secs):.1f} s in all ({len(secs)} submissions).</p>")
+    line = (f"<p>The engine's wall-clock time per submission (running the notebook in its sandbox, then the "
+            f"hidden checks; the first submission of a run also starts the sandbox): median "
+            f"{statistics.median(secs):.2f} s, 90th percentile {p90:.2f} s, slowest {secs[-1]:.2f} s, "
+            f"{sum(secs):.1f} s in all ({len(secs)} submissions).</p>")
     slow = sorted((r for r in report.graded if r.seconds is not None), key=lambda r: -(r.seconds or 0.0))
     rows = []
     for r in slow[:SLOW_ROWS]:
         top = report.slowest.get(r.student)
         check = (f"{escape(top.title)} <span class=\"id\">{escape(top.check_id)}, {top.seconds:.2f} s</span>"
                  if top else "")
-        rows.append(f'<tr><td><code>{escape(r.student)}</code></td><td class="num">{r.seconds:.2f}</td>'
-                    f"<td>{check}</td><td>{_badges(r)}</td></tr>")
+        in_checks = f"{top.checks_seconds:.2f}" if top else ""
+        rows.append(f'<tr><td class="student"><code>{escape(r.student)}</code></td><td class="num">{r.seconds:.2f}</td>'
+                    f'<td class="num">{in_checks}</td><td>{check}</td><td>{_badges(r)}</td></tr>')
     return (line + time_chart(report) + f"<p>The {min(SLOW_ROWS, len(slow))} slowest:</p>"
-            '<table><tr><th>student</th><th class="num">seconds</th><th>slowest check</th><th>flags</th></tr>'
+            '<table><tr><th>student</th><th class="num">seconds</th><th class="num">in checks</th>'
+            "<th>slowest check</th><th>flags</th></tr>"
             + "".join(rows) + "</table>")
 
 
@@ -240,7 +248,7 @@ def _students_table(report: ClassReport) -> str:
         score = f"{_fmt(r.total)} / {r.max_score:g}" if r.total is not None else "-"
         secs = "" if r.seconds is None else f"{r.seconds:.2f}"
         failed = ", ".join(r.failed_checks)
-        rows.append(f'<tr><td><code>{escape(r.student)}</code></td><td>{escape(r.status)}</td>'
+        rows.append(f'<tr><td class="student"><code>{escape(r.student)}</code></td><td>{escape(r.status)}</td>'
                     f'<td class="num">{escape(score)}</td><td class="num">{secs}</td>'
                     f'<td>{"yes" if r.needs_manual_grade else ""}</td><td>{_badges(r)}</td>'
                     f'<td><span class="id">{escape(failed)}</span></td></tr>')

@@ -101,10 +101,9 @@ def report(assignment: str, out: str | None, course: str | None) -> None:
 
     Example: nngrade report a1_perceptron --out reports/
     """
-    from autograder.class_report import build_report, collect
+    from autograder.class_report import collect, write_report
 
-    root = _root(course)
-    html_path, csv_path = build_report(root, assignment, Path(out or "."))
-    summary = collect(root, assignment)
-    click.echo(f"wrote {html_path} and {csv_path}: {len(summary.submitted)} submissions, "
-               f"{len(summary.flagged)} need a person")
+    data = collect(_root(course), assignment)
+    html_path, csv_path = write_report(data, Path(out or "."))
+    click.echo(f"wrote {html_path} and {csv_path}: {len(data.submitted)} submissions, "
+               f"{len(data.flagged)} need a person")

@@ -78,7 +78,14 @@ class GraderConfig:
             "max_processes": self.max_processes,
             "threads": self.threads,
             "device": self.resolved_device(),
+            "output_bytes": self.output_kb * 1024,
         }
+
+    def describe_limits(self) -> str:
+        """The limits in force, for reports."""
+        return (f"cell {self.cell_timeout:g} s, notebook {self.notebook_timeout:g} s, call {self.call_timeout:g} s, "
+                f"CPU {self.cpu_seconds} s, memory {self.memory_mb} MiB, files {self.file_size_mb} MiB, "
+                f"processes {self.max_processes}, output {self.output_kb} KiB per cell")
 
 
 _ENV = {"NNGRADE_DEVICE": "device", "NNGRADE_ISOLATION": "isolation", "NNGRADE_JOBS": "jobs"}

@@ -74,7 +74,7 @@ def grade_notebook(
         except SubmissionError as exc:
             return Graded(SubmissionResult(assignment.id, student_id, _all_failed(
                 assignment, names, str(exc), "malformed"), "none", device,
-                time.perf_counter() - started, (), str(exc)))
+                time.perf_counter() - started, (), str(exc), config.describe_limits()))
     prepared = prepare(notebook, assignment)
     zyg = zygote or shared_zygote(config, hide=[assignment.course_root])
     sub = Submission(prepared.cells, zyg, config, assignment.helpers_source(), prepared.solution_sources)
@@ -113,5 +113,5 @@ def grade_notebook(
     if sub.restarts:
         notes += (f"your notebook needed {sub.restarts} fresh process(es) during grading",)
     result = SubmissionResult(assignment.id, student_id, part_results, level, device,
-                              round(time.perf_counter() - started, 3), notes, error)
+                              round(time.perf_counter() - started, 3), notes, error, config.describe_limits())
     return Graded(result, sub.cell_runs, internal)

@@ -26,6 +26,8 @@ def print_result(result: SubmissionResult, console: Console | None = None) -> No
                           end_section=c is part.checks[-1])
     console.print(table, markup=True)
     console.print(f"isolation: {result.isolation}   device: {result.device}   time: {result.seconds:.2f} s")
+    if result.limits:
+        console.print(f"limits: {result.limits}")
     if result.error:
         console.print(f"[red]error:[/] {result.error}")
     for note in result.notes:

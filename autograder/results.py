@@ -50,6 +50,7 @@ class SubmissionResult:
     seconds: float
     notes: tuple[str, ...] = field(default_factory=tuple)
     error: str = ""  # set when the notebook could not be graded at all
+    limits: str = ""  # the limits in force
 
     @property
     def score(self) -> float:
@@ -86,7 +87,7 @@ class SubmissionResult:
                               "output": output, "visibility": "visible", "tags": [c.check_id]})
         out: dict[str, Any] = {"score": self.score, "tests": tests, "visibility": "visible",
                                "extra_data": {"isolation": self.isolation, "device": self.device,
-                                              "seconds": round(self.seconds, 3)}}
+                                              "limits": self.limits, "seconds": round(self.seconds, 3)}}
         notes = list(self.notes) + ([self.error] if self.error else [])
         if notes:
             out["output"] = "\n".join(notes)
@@ -135,4 +136,5 @@ def result_from_dict(data: dict[str, Any]) -> SubmissionResult:
                    tuple(CheckResult(**c) for c in p["checks"]))
         for p in data["parts"])
     return SubmissionResult(data["assignment"], data["student"], parts, data["isolation"], data["device"],
-                            float(data["seconds"]), tuple(data.get("notes", ())), data.get("error", ""))
+                            float(data["seconds"]), tuple(data.get("notes", ())), data.get("error", ""),
+                            data.get("limits", ""))

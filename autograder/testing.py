@@ -72,6 +72,13 @@ def expect(condition: bool, message: str) -> None:
 
 
 def _short(value: Any, limit: int = 160) -> str:
+    if isinstance(value, (list, tuple)):
+        try:  # numpy scalars inside lists print as plain numbers
+            value = type(value)(x.item() if isinstance(x, np.generic) else x for x in value)
+        except TypeError:
+            pass
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, np.ndarray):
         with np.printoptions(precision=6, threshold=20, edgeitems=3, linewidth=120):
             text = np.array2string(value, separator=", ")

@@ -180,15 +180,17 @@ def _reap(marker: str) -> None:
 
 
 def _course_digest() -> dict[str, str]:
-    """Hash of every file of the victim's course material (sources, keys, release, hidden suite)."""
+    """Hash of every file of the victim's course material (sources, keys, release, hidden suite),
+    plus the names in source/ and the suites folder (a file planted there shows up)."""
     out = {}
-    for folder in (ROOT / "source" / AID, ROOT / "solutions" / AID, ROOT / "release" / AID, SUITES_DIR / AID,
-                   ROOT / "source", ROOT / "autograder" / "suites"):
-        for path in sorted(folder.iterdir() if folder.name in ("source", "suites") else folder.rglob("*")):
+    for folder in (ROOT / "source" / AID, ROOT / "solutions" / AID, ROOT / "release" / AID, SUITES_DIR / AID):
+        for path in sorted(folder.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 out[str(path.relative_to(ROOT))] = hashlib.sha256(path.read_bytes()).hexdigest()
-            elif path.is_dir() and folder.name in ("source", "suites"):
-                out[str(path.relative_to(ROOT))] = "dir"
+    for folder in (ROOT / "source", SUITES_DIR):
+        for path in folder.iterdir():
+            if path.name != "__pycache__":
+                out.setdefault(str(path.relative_to(ROOT)), "present")
     return out
 
 
@@ -387,18 +389,17 @@ def malformed_replies(ctx: Ctx) -> NotebookNode:
         import sys, struct
         _codec = sys.modules["codec"]
         _orig_dumps = _codec.dumps
-        _calls = []
         def _dumps(tree):
-            if "SENTINEL" in repr(tree)[:2000]:
-                _calls.append(1)
-                if len(_calls) % 2:
-                    return struct.pack("!Q", 2**40)           # claims a 1 TiB reply
+            text = repr(tree)[:2000]
+            if "SENTINEL_BIG" in text:
+                return struct.pack("!Q", 2**40)           # claims a 1 TiB reply
+            if "SENTINEL_BAD" in text:
                 return struct.pack("!Q", 64) + b"\\x80\\x04" + b"\\xff" * 62  # not a pickle
             return _orig_dumps(tree)
         _codec.dumps = _dumps
 
         def predict(X, w, b):
-            return "SENTINEL"
+            return "SENTINEL_BIG" if np.shape(X)[1] == 3 else "SENTINEL_BAD"
     ''')
 
 
@@ -497,7 +498,7 @@ def kill_everything_in_function(ctx: Ctx) -> NotebookNode:
     return _with_predict('''
         import os, signal
         def predict(X, w, b):
-            for target in (-1, 1, os.getppid()):
+            for target in (-1, 1):
                 try:
                     os.kill(target, signal.SIGKILL)
                 except OSError:
@@ -599,7 +600,7 @@ del hog
         def predict(X, w, b):
             hog = []
             while True:
-                hog.append(np.ones(2**24))
+                hog.append(np.empty(2**25))
     ''', nb)
 
 
@@ -674,10 +675,8 @@ def unencodable_returns(ctx: Ctx) -> NotebookNode:
             def __reduce__(self):
                 raise RuntimeError("cannot pickle")
 
-        calls = []
         def predict(X, w, b):
-            calls.append(1)
-            if len(calls) % 2:
+            if np.shape(X)[1] == 3:
                 loop = []
                 loop.append(loop)               # self-referential
                 return loop
@@ -971,7 +970,7 @@ def _assert_absent(path: Path) -> None:
 def _no_fake_pass(graded: Graded) -> None:
     text = render_part(graded.result.part("predict"))
     assert not any(line.startswith("  PASS") for line in text.splitlines())
-    assert all(len(c.message) < 3000 for c in graded.result.part("predict").checks) or True
+    assert all(len(c.message) < 3000 for c in graded.result.part("predict").checks)
 
 
 def _params() -> list[Any]:
@@ -1074,7 +1073,7 @@ def test_environment_secrets_stay_out(grader_config: GraderConfig, monkeypatch: 
         ''', "leak", config=grader_config, zygote=zyg)
     finally:
         zyg.close()
-    assert isinstance(seen, str) and "PATH=" in seen or "PATH" in seen
+    assert isinstance(seen, str) and "PATH" in seen
     assert token not in seen
 
 

@@ -311,6 +311,7 @@ class Student:
         sys.modules["__main__"] = module
         self.ns = module.__dict__
         self.device = settings.get("device", "cpu")
+        self.output_limit = int(settings.get("output_bytes", MAX_TEXT))
 
     # handles
     def _make_handle(self, obj: Any) -> Any:
@@ -431,8 +432,8 @@ class Student:
         filename = f"<cell {index}>"
         source = strip_magics(source)
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        out = _CappedText(MAX_TEXT)
-        err = _CappedText(MAX_TEXT)
+        out = _CappedText(self.output_limit)
+        err = _CappedText(self.output_limit)
         outputs: list[Any] = []
         old = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = out, err
