@@ -307,7 +307,7 @@ def check_stats(results: list[SubmissionResult]) -> tuple[CheckStats, ...]:
             if failures:
                 failed[check_id] += 1
                 causes.setdefault(check_id, Counter())[CAUSE_ORDER[min(failures)[0]]] += 1
-                messages.setdefault(check_id, Counter()).update(failures)
+                messages.setdefault(check_id, Counter()).update(failures.keys())
     common = {check_id: max(counts.items(), key=lambda item: (item[1], -item[0][0]))[0][1]
               for check_id, counts in messages.items()}
     stats = [

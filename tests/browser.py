@@ -34,6 +34,7 @@ document.getElementById("page").addEventListener("load", function () {{
     out.textContent = JSON.stringify({{
       title: doc.title,
       text: doc.body.innerText,
+      html: doc.documentElement.outerHTML,
       images: imgs.length,
       loaded: imgs.filter(function (i) {{ return i.complete && i.naturalWidth > 0; }}).length,
       sizes: imgs.map(function (i) {{ return [i.naturalWidth, i.naturalHeight]; }})
@@ -73,7 +74,7 @@ class Rendered:
     images: int
     loaded: int
     sizes: list[list[int]]
-    dom: str  # the wrapper's DOM, as --dump-dom printed it
+    dom: str  # the page's DOM (outerHTML) after its scripts ran
 
 
 def chromium() -> str | None:
@@ -96,7 +97,7 @@ def _run(args: list[str], workdir: Path, timeout: float = 120) -> str:
 
 
 def render(page: Path, workdir: Path, width: int = 1280, height: int = 2000) -> Rendered:
-    """Open ``page`` in headless Chromium and report its visible text and images."""
+    """Open ``page`` in headless Chromium and report its visible text, DOM and images."""
     workdir.mkdir(parents=True, exist_ok=True)
     probe = workdir / "probe.html"
     probe.write_text(_PROBE.format(src=page.resolve().as_uri(), width=width, height=height))
@@ -107,7 +108,7 @@ def render(page: Path, workdir: Path, width: int = 1280, height: int = 2000) -> 
     data = json.loads(html.unescape(match.group(1)))
     if "error" in data:
         raise RuntimeError(f"the probe could not read {page}: {data['error']}")
-    return Rendered(data["title"], data["text"], data["images"], data["loaded"], data["sizes"], dom)
+    return Rendered(data["title"], data["text"], data["images"], data["loaded"], data["sizes"], data["html"])
 
 
 def screenshot(page: Path, png: Path, workdir: Path, *, width: int = 1280, height: int = 1600,

@@ -581,8 +581,8 @@ def _output_bounded(ctx: Ctx, graded: Graded) -> None:
 
 
 def output_cap_patched(ctx: Ctx) -> NotebookNode:
-    nb = with_extra_cell(_key(), _WORKER + "W, S = _worker()\nW['MAX_TEXT'] = 10**9\n")
-    return with_extra_cell(nb, "print('y' * 4_000_000)\n")
+    nb = with_extra_cell(_key(), _WORKER + "W, S = _worker()\nW['MAX_TEXT'] = S.output_limit = 10**9\n")
+    return with_extra_cell(nb, "import sys\nsys.stdout.limit = 10**9\nprint('y' * 4_000_000)\n")
 
 
 def memory_bomb(ctx: Ctx) -> NotebookNode:
@@ -660,7 +660,7 @@ def huge_return(ctx: Ctx) -> NotebookNode:
 
         def step(z):
             if type(z) is float:
-                return b"\\0" * 600_000_000
+                return b"\\0" * 540_000_000
             return _step(z)
     ''')
     return with_cell_source(_key(), "step", src)
@@ -919,13 +919,14 @@ TABLE = [
     Attack("output_flood", output_flood, FULL, "400 MB printed, 128 MB written to fds 1 and 2",
            after=_output_bounded),
     Attack("output_cap_patched", output_cap_patched, FULL,
-           "the worker's MAX_TEXT raised to 1e9, then 4 MB printed", after=_output_bounded,
+           "the worker's output limit (and the live stdout's) raised to 1e9, then 4 MB printed",
+           after=_output_bounded,
            xfail="the output cap (output_kb) is enforced only by the worker, inside the student's process"),
     Attack("memory_bomb", memory_bomb, FULL - 2, "a cell eats memory until MemoryError; predict never stops eating"),
     Attack("disk_fill", disk_fill, FULL, "a 1 GiB file, then 64 files of 60 MB", sandbox=True),
     Attack("recursion_bombs", recursion_bombs, FULL - 2,
            "unbounded recursion in a cell; a C-stack overflow with recursionlimit 1e6 in predict"),
-    Attack("huge_return", huge_return, FULL - 1, "step(0.0) returns 600 MB (over the frame limit)"),
+    Attack("huge_return", huge_return, FULL - 1, "step(0.0) returns 540 MB (over the 512 MiB frame limit)"),
     Attack("unencodable_returns", unencodable_returns, FULL - 2,
            "predict returns a self-referential list, then an object lying about its __class__"),
     # reading and reaching out

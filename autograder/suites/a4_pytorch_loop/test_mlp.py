@@ -41,9 +41,9 @@ def test_forward_returns_logits(student):
     expect(isinstance(out, torch.Tensor), f"model(x) should return a tensor, got {type(out).__name__}")
     expect_shape(out, (6, K), "model(x) for x of shape (6, 5)")
     expected = ref.logits(params, x)
-    if torch.allclose(out.double().sum(dim=1), torch.ones(6, dtype=torch.float64), atol=1e-5):
-        expect_close(out, expected, "model(x) (each row sums to 1: is there a softmax in forward?)",
-                     rtol=1e-5, atol=1e-6)
+    sums_to_one = torch.allclose(out.double().sum(dim=1), torch.ones(6, dtype=torch.float64), atol=1e-5)
+    expect(not sums_to_one, "model(x) returned rows that sum to 1, i.e. probabilities: forward should return "
+                            "the logits of the last Linear layer, with no softmax")
     expect_close(out, expected, "model(x) in eval mode against the grader's forward pass",
                  rtol=1e-5, atol=1e-6)
     one = model(x[:1])
