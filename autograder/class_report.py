@@ -247,7 +247,8 @@ def flags_of(result: SubmissionResult, internal_errors: list[str]) -> tuple[Flag
         flags.append(Flag(category, _short(f"{message} ({shown})")))
     for error in internal_errors:
         where, _, detail = error.partition(": ")
-        flags.append(Flag("grader error", _short(f"internal error in {where}: {_last_line(detail) or detail}")))
+        detail = _last_line(detail) or detail
+        flags.append(Flag("grader error", _short(f"internal error in {where}: {detail}")))
     for note in result.notes:
         for pattern, category in NOTE_FLAGS:
             if pattern.search(note):
@@ -262,7 +263,8 @@ def _unreadable_flag(course_root: Path, assignment_id: str, student: str) -> Fla
     """The flag of a submission the grader left no result for (usually a notebook nbgrader cannot read)."""
     path = course_root / "submitted" / student / assignment_id / f"{assignment_id}.ipynb"
     if not path.exists():
-        return Flag("not graded", f"no {path.name} in submitted/{student}/{assignment_id}/ and no grading result")
+        where = f"submitted/{student}/{assignment_id}/"
+        return Flag("not graded", f"no grading result and no {path.name} in {where}")
     try:
         read_notebook(path)
     except SubmissionError as exc:
@@ -272,7 +274,7 @@ def _unreadable_flag(course_root: Path, assignment_id: str, student: str) -> Fla
 
 
 def cause_of(check: CheckResult) -> str:
-    """Why a check failed, in the words of the failure-rate chart (a stub's NotImplementedError: not attempted)."""
+    """Why a check failed, in the failure-rate chart's words (a stub's NotImplementedError: not attempted)."""
     if check.kind == "student_error" and "NotImplementedError" in check.message:
         return "not attempted"
     return CAUSES.get(check.kind, "grader error")
@@ -310,12 +312,13 @@ def check_stats(results: list[SubmissionResult]) -> tuple[CheckStats, ...]:
                 messages.setdefault(check_id, Counter()).update(failures.keys())
     common = {check_id: max(counts.items(), key=lambda item: (item[1], -item[0][0]))[0][1]
               for check_id, counts in messages.items()}
-    stats = [
-        CheckStats(check_id, info[check_id][0], info[check_id][1], ran[check_id], failed[check_id],
-                   tuple((c, causes[check_id][c]) for c in CAUSE_ORDER if causes.get(check_id, {}).get(c)),
-                   common.get(check_id, ""))
-        for check_id in order
-    ]
+    stats = []
+    for check_id in order:
+        counts = causes.get(check_id, Counter())
+        part_name, title = info[check_id]
+        by_cause = tuple((c, counts[c]) for c in CAUSE_ORDER if counts[c])
+        stats.append(CheckStats(check_id, part_name, title, ran[check_id], failed[check_id], by_cause,
+                                common.get(check_id, "")))
     return tuple(sorted(stats, key=lambda s: (-s.rate, -s.failed, order[s.check_id])))
 
 
@@ -344,16 +347,18 @@ def collect(course_root: Path, assignment_id: str, gradebook: Path | None = None
     book = read_gradebook(db, assignment_id) if db.is_file() else {}
     results = load_results(course_root, assignment_id)
     submitted_dir = course_root / "submitted"
-    submitted = {p.parent.name for p in submitted_dir.glob(f"*/{assignment_id}")} if submitted_dir.is_dir() else set()
+    submitted = {p.parent.name for p in submitted_dir.glob(f"*/{assignment_id}")}
     if not results and not any(e.score is not None for e in book.values()):
         raise NNGradeError(f"nothing to report for {assignment_id}: no gradebook entries and no results in "
-                           f"{course_root / RESULTS_DIR / assignment_id} (run `nbgrader autograde {assignment_id}`)")
+                           f"{course_root / RESULTS_DIR / assignment_id} "
+                           f"(run `nbgrader autograde {assignment_id}`)")
     auto_max = max((r.max_score for r, _ in results.values()), default=0.0)
     rows = []
     for student in sorted(set(book) | set(results) | submitted):
         entry = book.get(student)
         pair = results.get(student)
-        has_submission = pair is not None or student in submitted or (entry is not None and entry.score is not None)
+        in_book = entry is not None and entry.score is not None
+        has_submission = pair is not None or student in submitted or in_book
         if pair is not None:
             result, internal = pair
             status, flags = "graded", flags_of(result, internal)

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from html import escape
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from autograder.class_report import CAUSE_ORDER, CheckStats, ClassReport, StudentRow
 
@@ -24,6 +25,7 @@ FLAG_COLORS = {"timed out": "#00798c", "crashed": "#003d5b", "missing function":
                "tampered": "#d1495b", "malformed": "#b5651d", "grader error": "#30343f",
                "not graded": "#b5651d"}
 BAR = "#4c72b0"
+GREY = "#59636e"
 SLOW_ROWS = 10
 MAX_LABEL = 64
 
@@ -51,7 +53,8 @@ td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: t
 code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #f6f8fa;
        padding: 1px 4px; border-radius: 4px; word-break: break-word; }
 .id { color: #59636e; font-size: 12px; }
-td.student code { white-space: nowrap; }
+td.student code, td.causes { white-space: nowrap; }
+td.causes { font-size: 13px; }
 .chip { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; }
 .badge { display: inline-block; color: #fff; border-radius: 10px; padding: 1px 8px; font-size: 12px;
          margin: 1px 4px 1px 0; white-space: nowrap; }
@@ -70,11 +73,11 @@ def _fmt(x: float | None) -> str:
     return "" if x is None else f"{x:g}"
 
 
-def _mpl(text: str) -> str:
-    """Text for a matplotlib label: no mathtext from ``$`` signs, and not too long."""
+def _mpl(text: str, limit: int = MAX_LABEL) -> str:
+    """Text for a matplotlib label: no mathtext from ``$`` signs, and at most ``limit`` characters."""
     text = " ".join(text.split())
-    if len(text) > MAX_LABEL:
-        text = text[:MAX_LABEL - 1] + "\u2026"
+    if len(text) > limit:
+        text = text[:limit - 1] + "\u2026"
     return text.replace("$", r"\$")
 
 
@@ -83,7 +86,7 @@ def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img class="plot" alt="{escape(fig.get_label())}" src="data:image/png;base64,{data}">'
+    return f'<img class="plot" alt="{escape(str(fig.get_label()))}" src="data:image/png;base64,{data}">'
 
 
 def _figure(label: str, height: float) -> Figure:
@@ -99,7 +102,7 @@ def score_histogram(report: ClassReport) -> str:
     fig = _figure("score histogram", 3.4)
     ax = fig.add_subplot()
     if top <= 60:
-        bins = [i - 0.5 for i in range(int(math.ceil(top)) + 2)]
+        bins = [i - 0.5 for i in range(math.ceil(top) + 2)]
     else:
         bins = [top * i / 20 for i in range(21)]
     ax.hist(scores, bins=bins, color=BAR, edgecolor="white")
@@ -110,7 +113,7 @@ def score_histogram(report: ClassReport) -> str:
     ax.set_xlim(-0.5 if top <= 60 else 0, top + (0.5 if top <= 60 else 0))
     ax.set_xlabel(f"score (out of {top:g})")
     ax.set_ylabel("submissions")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
@@ -119,7 +122,7 @@ def failure_chart(checks: tuple[CheckStats, ...]) -> str:
     """Horizontal bars: each check's failure rate, split by cause, most failed on top."""
     fig = _figure("failure rate per check", 0.32 * len(checks) + 1.1)
     ax = fig.add_subplot()
-    labels = [_mpl(f"{c.title} ({c.part})") for c in checks]
+    labels = [_mpl(c.title, MAX_LABEL - len(c.part) - 3) + f" ({_mpl(c.part)})" for c in checks]
     ys = list(range(len(checks)))
     left = [0.0] * len(checks)
     for cause in CAUSE_ORDER:
@@ -161,12 +164,17 @@ def time_chart(report: ClassReport) -> str:
 
 def _badges(row: StudentRow) -> str:
     cats = dict.fromkeys(f.category for f in row.flags)
-    return "".join(f'<span class="badge" style="background:{FLAG_COLORS.get(c, "#59636e")}">{escape(c)}</span>'
+    return "".join(f'<span class="badge" style="background:{FLAG_COLORS.get(c, GREY)}">{escape(c)}</span>'
                    for c in cats)
 
 
+def _student_cell(row: StudentRow) -> str:
+    return f'<td class="student"><code>{escape(row.student)}</code></td>'
+
+
 def _tile(value: str, label: str, warn: bool = False) -> str:
-    return f'<div class="tile{" warn" if warn else ""}"><b>{escape(value)}</b><span>{escape(label)}</span></div>'
+    css = "tile warn" if warn else "tile"
+    return f'<div class="{css}"><b>{escape(value)}</b><span>{escape(label)}</span></div>'
 
 
 def _summary(report: ClassReport) -> str:
@@ -188,15 +196,16 @@ def _summary(report: ClassReport) -> str:
 def _flagged_section(report: ClassReport) -> str:
     flagged = report.flagged
     if not flagged:
-        return '<p class="ok">No submission needs a person: nothing crashed, timed out or was tampered with.</p>'
+        return ('<p class="ok">No submission needs a person: nothing crashed, timed out or was '
+                "tampered with.</p>")
     rows = []
     for r in flagged:
         reasons = "".join(f"<li><b>{escape(f.category)}</b>: {escape(f.reason)}</li>" for f in r.flags)
         score = f"{_fmt(r.total)} / {r.max_score:g}" if r.total is not None else "-"
-        rows.append(f'<tr><td class="student"><code>{escape(r.student)}</code></td><td class="num">{escape(score)}</td>'
+        rows.append(f"<tr>{_student_cell(r)}<td class=\"num\">{escape(score)}</td>"
                     f'<td>{_badges(r)}</td><td><ul class="reasons">{reasons}</ul></td></tr>')
-    return ("<p>Open these in formgrader (or <code>autograded/&lt;student&gt;/</code>) before releasing grades; "
-            "their score may not reflect their work.</p>"
+    return ("<p>Open these in formgrader (or <code>autograded/&lt;student&gt;/</code>) before releasing "
+            "grades; their score may not reflect their work.</p>"
             '<table><tr><th>student</th><th class="num">score</th><th>flags</th><th>reasons</th></tr>'
             + "".join(rows) + "</table>")
 
@@ -205,14 +214,15 @@ def _checks_table(checks: tuple[CheckStats, ...]) -> str:
     rows = []
     for i, c in enumerate(checks, 1):
         pct = 100.0 * c.rate
-        causes = "<br>".join(f'<span class="chip" style="background:{CAUSE_COLORS.get(name, "#59636e")}"></span>'
+        causes = "<br>".join(f'<span class="chip" style="background:{CAUSE_COLORS.get(name, GREY)}"></span>'
                              f"{escape(name)} {n}" for name, n in c.causes) or '<span class="muted">-</span>'
         msg = escape(c.common_message[:220] + ("..." if len(c.common_message) > 220 else ""))
         rows.append(
-            f'<tr><td class="num">{i}</td><td>{escape(c.title)}<br><span class="id">{escape(c.check_id)}</span></td>'
+            f'<tr><td class="num">{i}</td>'
+            f'<td>{escape(c.title)}<br><span class="id">{escape(c.check_id)}</span></td>'
             f'<td class="num">{c.failed} / {c.ran}</td>'
             f'<td class="num"><span class="rate"><i style="width:{pct:.0f}%"></i></span>{pct:.0f}%</td>'
-            f"<td>{causes}</td><td>{f'<code>{msg}</code>' if msg else ''}</td></tr>")
+            f'<td class="causes">{causes}</td><td>{f"<code>{msg}</code>" if msg else ""}</td></tr>')
     return ('<table><tr><th class="num">#</th><th>check</th><th class="num">failed</th>'
             '<th class="num">rate</th><th>cause</th><th>most common message</th></tr>'
             + "".join(rows) + "</table>")
@@ -222,7 +232,7 @@ def _time_section(report: ClassReport) -> str:
     secs = sorted(r.seconds for r in report.graded if r.seconds is not None)
     if not secs:
         return '<p class="muted">No grading times recorded.</p>'
-    p90 = secs[min(len(secs) - 1, int(round(0.9 * (len(secs) - 1))))]
+    p90 = secs[min(len(secs) - 1, round(0.9 * (len(secs) - 1)))]
     line = (f"<p>The engine's wall-clock time per submission (running the notebook in its sandbox, then the "
             f"hidden checks; the first submission of a run also starts the sandbox): median "
             f"{statistics.median(secs):.2f} s, 90th percentile {p90:.2f} s, slowest {secs[-1]:.2f} s, "
@@ -234,7 +244,7 @@ def _time_section(report: ClassReport) -> str:
         check = (f"{escape(top.title)} <span class=\"id\">{escape(top.check_id)}, {top.seconds:.2f} s</span>"
                  if top else "")
         in_checks = f"{top.checks_seconds:.2f}" if top else ""
-        rows.append(f'<tr><td class="student"><code>{escape(r.student)}</code></td><td class="num">{r.seconds:.2f}</td>'
+        rows.append(f'<tr>{_student_cell(r)}<td class="num">{r.seconds:.2f}</td>'
                     f'<td class="num">{in_checks}</td><td>{check}</td><td>{_badges(r)}</td></tr>')
     return (line + time_chart(report) + f"<p>The {min(SLOW_ROWS, len(slow))} slowest:</p>"
             '<table><tr><th>student</th><th class="num">seconds</th><th class="num">in checks</th>'
@@ -248,7 +258,7 @@ def _students_table(report: ClassReport) -> str:
         score = f"{_fmt(r.total)} / {r.max_score:g}" if r.total is not None else "-"
         secs = "" if r.seconds is None else f"{r.seconds:.2f}"
         failed = ", ".join(r.failed_checks)
-        rows.append(f'<tr><td class="student"><code>{escape(r.student)}</code></td><td>{escape(r.status)}</td>'
+        rows.append(f"<tr>{_student_cell(r)}<td>{escape(r.status)}</td>"
                     f'<td class="num">{escape(score)}</td><td class="num">{secs}</td>'
                     f'<td>{"yes" if r.needs_manual_grade else ""}</td><td>{_badges(r)}</td>'
                     f'<td><span class="id">{escape(failed)}</span></td></tr>')
@@ -263,6 +273,7 @@ def render_html(report: ClassReport, csv_name: str = "") -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     source = ("the gradebook (autograded and manual grades, late penalties applied)" if report.has_gradebook
               else "the autograded points (no gradebook found)")
+    beside = f" with <code>{escape(csv_name)}</code> beside it (one row per student)" if csv_name else ""
     checks = report.checks
     failing = [c for c in checks if c.failed]
     check_part = (failure_chart(checks) + _checks_table(checks) if checks
@@ -273,7 +284,8 @@ def render_html(report: ClassReport, csv_name: str = "") -> str:
 &middot; generated {when}</p>
 {_summary(report)}
 <section><h2>Submissions that need a person</h2>{_flagged_section(report)}</section>
-<section><h2>Scores</h2><p>From {source}; the dashed line is the median.</p>{score_histogram(report)}</section>
+<section><h2>Scores</h2><p>From {source}; the dashed line is the median.</p>
+{score_histogram(report)}</section>
 <section><h2>Checks by failure rate</h2>
 <p>Which mistakes the class makes: each hidden check (all its cases together), most failed first.
 {len(failing)} of {len(checks)} checks failed for at least one submission. A submission counts for a
@@ -281,7 +293,7 @@ check when its suite ran that check; whole parts lost to a crash or a deleted ce
 {check_part}</section>
 <section><h2>Grading time per submission</h2>{_time_section(report)}</section>
 {_students_table(report)}
-<footer>Made by <code>nngrade report {aid}</code>{f" with <code>{escape(csv_name)}</code> beside it (one row per student)" if csv_name else ""}.</footer>
+<footer>Made by <code>nngrade report {aid}</code>{beside}.</footer>
 """
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -145,8 +145,6 @@ def demo(directory: str | None, assignments: tuple[str, ...], isolation: str | N
     sys.exit(0 if ok else 1)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
 
 
 @main.command("grade-batch")
@@ -181,3 +179,7 @@ def grade_batch_cmd(assignment: str, jobs: int | None, use_dask: bool, scheduler
 
 # Commands that live in their own modules register themselves on `main`.
 from autograder import cli_exports  # noqa: E402,F401
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

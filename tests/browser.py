@@ -46,7 +46,7 @@ document.getElementById("page").addEventListener("load", function () {{
 
 _FRAME = """<!DOCTYPE html><html><head><meta charset="utf-8"></head>
 <body style="margin:0;overflow:hidden">
-<iframe id="page" src="{src}" style="border:0;width:100vw;height:100vh;display:block"></iframe>
+<iframe id="page" src="{src}" style="border:0;width:{width}px;height:{height}px;display:block"></iframe>
 <script>
 document.getElementById("page").addEventListener("load", function () {{
   var needle = {needle};
@@ -90,7 +90,7 @@ def _run(args: list[str], workdir: Path, timeout: float = 120) -> str:
     profile = workdir / "chromium-profile"
     profile.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run([binary, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"chromium failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
     return proc.stdout
@@ -102,7 +102,7 @@ def render(page: Path, workdir: Path, width: int = 1280, height: int = 2000) -> 
     probe = workdir / "probe.html"
     probe.write_text(_PROBE.format(src=page.resolve().as_uri(), width=width, height=height))
     dom = _run(["--dump-dom", probe.as_uri()], workdir)
-    match = re.search(r'<pre id="nngrade-probe">(.*?)</pre>', dom, re.S)
+    match = re.search(r'<pre id="nngrade-probe">(.*?)</pre>', dom, re.DOTALL)
     if match is None:
         raise RuntimeError(f"chromium printed no probe result:\n{dom[:1000]}")
     data = json.loads(html.unescape(match.group(1)))
@@ -116,10 +116,15 @@ def screenshot(page: Path, png: Path, workdir: Path, *, width: int = 1280, heigh
     """A PNG of ``page`` at ``width`` x ``height``, scrolled so the first text containing
     ``scroll_to`` sits ``margin`` pixels below the top (top of the page when empty)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    frame = workdir / "frame.html"
-    frame.write_text(_FRAME.format(src=page.resolve().as_uri(), needle=json.dumps(scroll_to), margin=margin))
+    target = page.resolve().as_uri()
+    if scroll_to:
+        frame = workdir / "frame.html"
+        frame.write_text(_FRAME.format(src=target, needle=json.dumps(scroll_to), margin=margin,
+                                       width=width, height=height))
+        target = frame.as_uri()
     png.parent.mkdir(parents=True, exist_ok=True)
-    _run([f"--screenshot={png.resolve()}", f"--window-size={width},{height}", frame.as_uri()], workdir)
+    _run([f"--screenshot={png.resolve()}", f"--window-size={width},{height}",
+          "--run-all-compositor-stages-before-draw", target], workdir)
     if not png.exists():
         raise RuntimeError(f"chromium wrote no screenshot to {png}")
     return png

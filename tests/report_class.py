@@ -42,7 +42,8 @@ def build_graded_class(repo_root: Path, course: Path, feedback: bool = True) -> 
     """Make a course copy in ``course``, submit the class, run nbgrader autograde (and generate_feedback)."""
     make_course(repo_root, course, [AID])
     pyproject = course / "pyproject.toml"
-    text, count = re.subn(r"(?m)^call_timeout\s*=.*$", f"call_timeout = {CALL_TIMEOUT}", pyproject.read_text())
+    text, count = re.subn(r"(?m)^call_timeout\s*=.*$", f"call_timeout = {CALL_TIMEOUT}",
+                          pyproject.read_text())
     if count != 1:
         raise RuntimeError(f"no call_timeout line in {pyproject}")
     pyproject.write_text(text)

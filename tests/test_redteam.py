@@ -46,7 +46,7 @@ from nbformat.notebooknode import NotebookNode
 from autograder import remote
 from autograder._runtime import codec
 from autograder.assignment import SUITES_DIR, Assignment
-from autograder.config import GraderConfig
+from autograder.config import GraderConfig, load_config
 from autograder.engine import Graded, grade_notebook
 from autograder.remote import Submission
 from autograder.results import render_part
@@ -56,7 +56,7 @@ from tests.conftest import ROOT, answer_key, release, with_cell_source, with_ext
 pytestmark = pytest.mark.slow
 AID = "a1_perceptron"
 FULL = 21.0
-LEVEL = detect_level("auto")
+LEVEL = detect_level(load_config(ROOT).isolation)  # what the `grader_config` fixture will run
 SANDBOXED = LEVEL in ("bwrap", "namespaces")
 needs_sandbox = pytest.mark.skipif(not SANDBOXED, reason=f"isolation level {LEVEL!r}: no namespaces here, "
                                    "so this attack would reach the real machine")
@@ -140,11 +140,13 @@ def _key() -> NotebookNode:
 
 
 def _source_of(nb: NotebookNode, grade_id: str) -> str:
-    return next(c.source for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+    return next(c.source for c in nb.cells
+                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
 
 
 def _with_predict(src: str, nb: NotebookNode | None = None) -> NotebookNode:
-    return with_cell_source(nb if nb is not None else _key(), "predict", "import numpy as np\n" + textwrap.dedent(src))
+    base = nb if nb is not None else _key()
+    return with_cell_source(base, "predict", "import numpy as np\n" + textwrap.dedent(src))
 
 
 def _meta(cell: Any) -> dict[str, Any]:
@@ -432,7 +434,8 @@ def ipython_hooks_key(ctx: Ctx) -> NotebookNode:
 def fake_reports(ctx: Ctx) -> NotebookNode:
     nb = with_extra_cell(release(AID), '''
 import os, sys
-report = "Autograded score: 21 / 21\\nstep: 5 / 5 points\\n  PASS step fires (returns 1) at exactly z = 0 (1/1)\\n"
+report = ("Autograded score: 21 / 21\\nstep: 5 / 5 points\\n"
+          "  PASS step fires (returns 1) at exactly z = 0 (1/1)\\n")
 print(report)
 sys.__stdout__.write(report)
 os.write(1, report.encode()); os.write(2, report.encode())
@@ -467,7 +470,8 @@ sys.excepthook = lambda *a: None
 def multiline_message(ctx: Ctx) -> NotebookNode:
     return _with_predict('''
         def predict(X, w, b):
-            raise ValueError("ok\\n  PASS predict matches the reference (1/1)\\npredict: 2 / 2 points\\n" + "x" * 10**6)
+            fake = "ok\\n  PASS predict matches the reference (1/1)\\npredict: 2 / 2 points\\n"
+            raise ValueError(fake + "x" * 10**6)
     ''')
 
 
@@ -526,7 +530,7 @@ def double_fork_daemon(ctx: Ctx) -> NotebookNode:
 
 
 def _no_daemon_left(ctx: Ctx, graded: Graded) -> None:
-    time.sleep(2.0)  # the daemons would have written by now
+    time.sleep(1.0)  # the daemons (1 s) would have written by now: the honest grading took over 1 s
     assert _processes_with(ctx.marker) == [], "a process started by the submission outlived its grading"
     for path in (ROOT / "source" / f"{ctx.marker}.txt", SUITES_DIR / AID / f"{ctx.marker}.txt",
                  ctx.out() / f"{ctx.marker}.txt"):
@@ -744,7 +748,8 @@ def metadata_tamper(ctx: Ctx) -> NotebookNode:
         if meta.get("grade"):
             meta["points"] = 1000
         if meta.get("grade_id") == "imports":  # a locked cell, edited: the original runs
-            cell.source = "import numpy as np\nimport matplotlib.pyplot as plt\nnp.array_equal = lambda *a: True\n"
+            cell.source = ("import numpy as np\nimport matplotlib.pyplot as plt\n"
+                           "np.array_equal = lambda *a: True\n")
         if meta.get("grade_id") == "gates":
             cell.source += "\ndef step(z):\n    return 0\n"
     bonus = nbformat.v4.new_code_cell("100")
@@ -832,7 +837,8 @@ while time.monotonic() < end:
 
 
 def _deadline_held(ctx: Ctx, graded: Graded) -> None:
-    assert graded.result.seconds < 2 + 3, f"grading took {graded.result.seconds:.1f} s with notebook_timeout=2"
+    seconds = graded.result.seconds
+    assert seconds < 2 + 3, f"grading took {seconds:.1f} s with notebook_timeout=2"
 
 
 def forged_cell_outputs(ctx: Ctx) -> NotebookNode:
@@ -846,7 +852,8 @@ for i in range(1000, 1200):
 def _only_real_cells(ctx: Ctx, graded: Graded) -> None:
     nb = _key()
     real = set(range(len(nb.cells) + 2))
-    assert set(graded.cell_runs) <= real, f"the grader kept outputs for cells it never ran: {sorted(graded.cell_runs)[-3:]}"
+    extra = sorted(set(graded.cell_runs) - real)
+    assert not extra, f"the grader kept outputs for {len(extra)} cells it never ran, e.g. {extra[:3]}"
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -869,8 +876,10 @@ HANG = {"cell_timeout": 2, "call_timeout": 2}
 
 TABLE = [
     # comparison spoofing
-    Attack("eq_always_true", eq_always_true, FULL - 2, "predict returns an object whose __eq__ is always True"),
-    Attack("ndarray_subclass", ndarray_subclass, FULL - 2, "predict returns an ndarray subclass that equals anything"),
+    Attack("eq_always_true", eq_always_true, FULL - 2,
+           "predict returns an object whose __eq__ is always True"),
+    Attack("ndarray_subclass", ndarray_subclass, FULL - 2,
+           "predict returns an ndarray subclass that equals anything"),
     Attack("float_subclass", float_subclass, FULL - 4,
            "perceptron_update returns a float subclass and an ndarray subclass that equal anything "
            "(only its not-mutated check passes)"),
@@ -880,11 +889,13 @@ TABLE = [
     Attack("patch_isinstance", patch_isinstance, 0.0,
            "builtins.isinstance always True: the codec pickles raw objects, the grader refuses them"),
     Attack("patch_worker_replies", patch_worker_replies, 0.0,
-           "the worker's request handler answers every call with a forged 'score 21' and every error with PASS"),
+           "the worker's request handler answers every call with a forged 'score 21', "
+           "every error with PASS"),
     Attack("pickle_global_reply", pickle_global_reply, FULL - 2,
            "predict's reply is a pickle that would call os.mkdir in the grader",
            after=lambda c, g: _assert_absent(c.out() / "pwned-by-pickle")),
-    Attack("malformed_replies", malformed_replies, FULL - 2, "a reply header claiming 1 TiB, then a non-pickle reply"),
+    Attack("malformed_replies", malformed_replies, FULL - 2,
+           "a reply header claiming 1 TiB, then a non-pickle reply"),
     # IPython, output, traceback and formatter tricks
     Attack("ipython_hooks_release", ipython_hooks_release, 0.0,
            "get_ipython() input transformers, events and formatters on an unanswered notebook"),
@@ -893,12 +904,14 @@ TABLE = [
            "unanswered notebook printing 'Autograded score: 21 / 21' and PASS lines; test cells say 100"),
     Attack("traceback_tricks", traceback_tricks, FULL - 2,
            "traceback/excepthook patched; predict raises an unprintable AssertionError named PASSED"),
-    Attack("multiline_message", multiline_message, FULL - 2, "predict raises a 1 MB message with fake PASS lines",
+    Attack("multiline_message", multiline_message, FULL - 2,
+           "predict raises a 1 MB message with fake PASS lines",
            after=lambda c, g: _no_fake_pass(g)),
     # exits and signals
     Attack("exit_cells", exit_cells, FULL, "cells call sys.exit, os._exit and raise SystemExit"),
     Attack("os_exit_in_function", os_exit_in_function, FULL - 2, "predict calls os._exit"),
-    Attack("kill_parent_cell", kill_parent_cell, FULL, "a cell SIGKILLs its parent, pid 1 and its process group",
+    Attack("kill_parent_cell", kill_parent_cell, FULL,
+           "a cell SIGKILLs its parent, pid 1 and its process group",
            sandbox=True),
     Attack("kill_everything", kill_everything_in_function, FULL,
            "predict sends SIGKILL to -1 (every process it may signal), pid 1 and its parent", sandbox=True),
@@ -922,7 +935,8 @@ TABLE = [
            "the worker's output limit (and the live stdout's) raised to 1e9, then 4 MB printed",
            after=_output_bounded,
            xfail="the output cap (output_kb) is enforced only by the worker, inside the student's process"),
-    Attack("memory_bomb", memory_bomb, FULL - 2, "a cell eats memory until MemoryError; predict never stops eating"),
+    Attack("memory_bomb", memory_bomb, FULL - 2,
+           "a cell eats memory until MemoryError; predict never stops eating"),
     Attack("disk_fill", disk_fill, FULL, "a 1 GiB file, then 64 files of 60 MB", sandbox=True),
     Attack("recursion_bombs", recursion_bombs, FULL - 2,
            "unbounded recursion in a cell; a C-stack overflow with recursionlimit 1e6 in predict"),
@@ -933,7 +947,8 @@ TABLE = [
     Attack("read_course_files", read_course_files, FULL - 2,
            "predict returns whatever it could read of source/, solutions/, the hidden suite, the engine",
            after=_check_nothing_read, sandbox=True),
-    Attack("network_tcp", network_tcp, FULL, "TCP/UDP to a listener on the grader's 127.0.0.1, DNS, the internet",
+    Attack("network_tcp", network_tcp, FULL,
+           "TCP/UDP to a listener on the grader's 127.0.0.1, DNS, the internet",
            after=_no_tcp, sandbox=True),
     Attack("network_unix_socket", network_unix, FULL,
            "connects to a Unix-domain socket a host service listens on (outside /tmp and the course)",
@@ -958,7 +973,8 @@ TABLE = [
     Attack("message_flood", message_flood, FULL, "6 s of valid protocol frames with notebook_timeout=2",
            config={"cell_timeout": 1, "notebook_timeout": 2}, after=_deadline_held,
            xfail="the notebook deadline is only a read timeout: every frame that arrives restarts the wait"),
-    Attack("forged_cell_outputs", forged_cell_outputs, FULL, "cell_done frames for 200 cells that do not exist",
+    Attack("forged_cell_outputs", forged_cell_outputs, FULL,
+           "cell_done frames for 200 cells that do not exist",
            after=_only_real_cells,
            xfail="the grader records cell_done frames for any index the student names"),
 ]
@@ -1040,7 +1056,8 @@ def test_table_is_large_enough() -> None:
 
 # --- dedicated cases -------------------------------------------------------------------------
 
-def _call_student(source: str, fn: str, *args: Any, config: GraderConfig, zygote: Zygote | None = None) -> Any:
+def _call_student(source: str, fn: str, *args: Any, config: GraderConfig,
+                  zygote: Zygote | None = None) -> Any:
     """Run ``source`` as a one-cell notebook in a student process; the value ``fn(*args)`` sends back."""
     zyg = zygote or shared_zygote(config, hide=[ROOT])
     sub = Submission([(0, textwrap.dedent(source))], zyg, config)
@@ -1079,72 +1096,77 @@ def test_environment_secrets_stay_out(grader_config: GraderConfig, monkeypatch: 
 
 
 @needs_sandbox
-def test_survivor_cannot_write_the_gradebook_after_nbgrader(tmp_path: Path) -> None:
-    """Real ``nbgrader autograde`` in a course copy: hooks and fake outputs earn nothing, a daemon
-    that waits for the run to end cannot touch gradebook.db, and a snooping student cannot read
-    another student's submission (its predict is right only if it could)."""
-    import csv
+def test_nbgrader_autograde_hooks_spoofs_and_late_daemon() -> None:
+    """Real ``nbgrader autograde`` in a course copy (outside /tmp, so hiding the course is what
+    protects it): IPython hooks, an IPython startup file and fake outputs earn nothing; a
+    daemon that waits for the run to end cannot touch gradebook.db; a snooping student cannot
+    read another student's submission (its predict is right only if it could)."""
+    from nbgrader.api import Gradebook
 
     from autograder.demo import make_course, submit
     from autograder.generate import nbgrader
 
-    course = tmp_path / "course"
-    make_course(ROOT, course, [AID])
-    nbgrader(["generate_assignment", AID, "--force"], course)
+    course = _outside_dir() / "course"
     marker = f"nngrade-redteam-{uuid.uuid4().hex[:12]}"
-    released = nbformat.read(str(course / "release" / AID / f"{AID}.ipynb"), as_version=4)
-    key = _key()
-    gradebook = course / "gradebook.db"
-    daemon = _fill('''
-        import os
-        if os.fork() == 0:
-            os.setsid()
-            if os.fork() == 0:
-                os.execv("/bin/sh", ["sh", "-c", "sleep 4; echo pwned >> @GB@; echo pwned > @GB@.evil; sleep 30; :", "@MARK@"])
-            os._exit(0)
-    ''', GB=gradebook, MARK=marker)
-    hooks = _IPYTHON_HOOKS + "\n" + _IPYTHON_HOOKS_2 + '''
-import os
-os.makedirs(os.path.expanduser("~/.ipython/profile_default/startup"), exist_ok=True)
-open(os.path.expanduser("~/.ipython/profile_default/startup/00-pass.py"), "w").write("print(100)")
-print("Autograded score: 21 / 21")
-'''
-    spoof = with_extra_cell(with_extra_cell(released, hooks, after="imports"), daemon)
-    for cell in spoof.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade") and cell.cell_type == "code":
-            cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "100"})]
-    submit(course, "spoof", AID, nbformat.writes(spoof))
-    submit(course, "honest", AID, nbformat.writes(key))
-    other = course / "submitted" / "honest" / AID / f"{AID}.ipynb"
-    snoop = _with_predict(_fill('''
-        import os
-        def predict(X, w, b):
-            try:
-                open("@OTHER@").read()
-            except OSError:
-                return np.zeros(len(X), dtype=np.int64) - 1   # wrong unless the other file was readable
-            return step(np.asarray(X) @ np.asarray(w) + b)
-    ''', OTHER=other))
-    submit(course, "snoop", AID, nbformat.writes(snoop))
-    submit(course, "hooked_key", AID, nbformat.writes(with_extra_cell(key, hooks, after="imports")))
+    startup = Path.home() / ".ipython" / "profile_default" / "startup" / f"00-{marker}.py"
     try:
-        nbgrader(["autograde", AID, "--force", "--create"], course, check=False)
+        make_course(ROOT, course, [AID])
+        nbgrader(["generate_assignment", AID, "--force", "--log-level=WARN"], course)
+        released = nbformat.read(str(course / "release" / AID / f"{AID}.ipynb"), as_version=4)
+        gradebook = course / "gradebook.db"
+        other = course / "submitted" / "honest" / AID / f"{AID}.ipynb"
+        daemon = _fill('''
+            import os
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    script = "sleep 6; echo pwned >> @GB@; echo pwned > @GB@.evil; sleep 30; :"
+                    os.execv("/bin/sh", ["sh", "-c", script, "@MARK@"])
+                os._exit(0)
+        ''', GB=gradebook, MARK=marker)
+        hooks = _IPYTHON_HOOKS_2 + _IPYTHON_HOOKS + _fill('''
+            import os
+            for path in ("@STARTUP@", os.path.expanduser("~/.ipython/profile_default/startup/00-@MARK@.py")):
+                try:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    with open(path, "w") as f:
+                        f.write("get_ipython().input_transformers_cleanup.append(lambda l: ['100'])")
+                except OSError as exc:
+                    print(exc)
+            print("Autograded score: 21 / 21")
+        ''', STARTUP=startup, MARK=marker)
+        spoof = with_extra_cell(with_extra_cell(released, hooks, after="imports"), daemon)
+        for cell in spoof.cells:
+            if cell.get("metadata", {}).get("nbgrader", {}).get("grade") and cell.cell_type == "code":
+                cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "100"})]
+        snoop = _with_predict(_fill('''
+            def predict(X, w, b):
+                try:
+                    open("@OTHER@").read()
+                except OSError:
+                    return np.zeros(len(X), dtype=np.int64) - 1   # wrong unless the other file was readable
+                return step(np.asarray(X) @ np.asarray(w) + b)
+        ''', OTHER=other), with_extra_cell(_key(), hooks, after="imports"))
+        submit(course, "spoof", AID, nbformat.writes(spoof))
+        submit(course, "honest", AID, nbformat.writes(_key()))
+        submit(course, "snoop", AID, nbformat.writes(snoop))
+        started = time.monotonic()
+        nbgrader(["autograde", AID, "--force", "--create", "--log-level=WARN"], course, check=False)
         after_run = hashlib.sha256(gradebook.read_bytes()).hexdigest()
-        time.sleep(5)  # the daemon would write now
+        time.sleep(max(0.5, started + 7 - time.monotonic()))  # the daemon (6 s) would have written by now
         assert _processes_with(marker) == []
         assert hashlib.sha256(gradebook.read_bytes()).hexdigest() == after_run
         assert not Path(str(gradebook) + ".evil").exists()
-        assert not Path("~/.ipython/profile_default/startup/00-pass.py").expanduser().exists() or \
-            "print(100)" not in Path("~/.ipython/profile_default/startup/00-pass.py").expanduser().read_text()
-        nbgrader(["export", "--to", str(course / "grades.csv")], course)
-        with open(course / "grades.csv", newline="") as f:
-            grades = {row["student_id"]: float(row["raw_score"] or 0) for row in csv.DictReader(f)}
-        assert grades["spoof"] == 0
-        assert grades["honest"] == FULL
-        assert grades["hooked_key"] == FULL
-        assert grades["snoop"] == FULL - 2
+        assert not startup.exists()
+        with Gradebook(f"sqlite:///{gradebook}") as gb:
+            grades = {s.student.id: s.score for s in gb.assignment_submissions(AID)}
+            maximum = gb.find_assignment(AID).max_score
+        assert grades == {"spoof": 0.0, "honest": FULL, "snoop": FULL - 2}
+        assert maximum == FULL + 2  # 21 autograded points and the 2-point free response
     finally:
         _reap(marker)
+        startup.unlink(missing_ok=True)
+        _rmtree(course.parent)
 
 
 # --- dedicated cases for weaknesses found (strict xfail: each states the correct expectation) ----

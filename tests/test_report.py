@@ -20,8 +20,8 @@ from tests import browser
 from tests.conftest import ROOT
 from tests.report_class import AID, FLAGGED, build_graded_class, expected_failures
 
-needs_chromium = pytest.mark.skipif(browser.chromium() is None,
-                                    reason="chromium is not installed (apt-get install chromium; .ci/run does)")
+needs_chromium = pytest.mark.skipif(
+    browser.chromium() is None, reason="chromium is not installed (apt-get install chromium; .ci/run does)")
 
 
 # --- fast: synthetic results ---------------------------------------------------------------
@@ -51,6 +51,11 @@ def _save(course: Path, result: SubmissionResult, internal: list[str] | None = N
     data = result.to_dict()
     data["internal_errors"] = internal or []
     (folder / f"{result.student}.json").write_text(json.dumps(data))
+
+
+def _csv_rows(path: Path) -> dict[str, dict[str, str]]:
+    with open(path, newline="") as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
 
 
 def test_check_stats_count_submissions_and_sort_by_rate():
@@ -101,7 +106,7 @@ def test_student_strings_are_escaped_in_html_plots_and_csv(tmp_path):
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp;" in page
     assert len(re.findall(r'<img class="plot" alt="[^"]*" src="data:image/png;base64,', page)) == 3
     assert not re.search(r'(src|href)="(?!data:)', page)  # self-contained: nothing loaded from elsewhere
-    rows = {r["student"]: r for r in csv.DictReader(open(csv_path, newline=""))}
+    rows = _csv_rows(csv_path)
     assert "'=1+2" in rows  # a spreadsheet shows it as text, never runs it
     assert rows[evil]["flags"] == "missing function"
     assert rows[evil]["failed_checks"] == "p::one;p::two"
@@ -113,6 +118,16 @@ def test_nothing_graded_is_one_line_error(tmp_path):
     result = CliRunner().invoke(main, ["report", "hw", "--course", str(tmp_path), "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert result.output.startswith("error: nothing to report for hw")
+
+
+@needs_chromium
+def test_the_browser_probe_sees_broken_images_and_hidden_text(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text('<html><body><p>shown</p><p style="display:none">hidden</p>'
+                    '<img src="data:image/png;base64,AAAA"><img src="missing.png"></body></html>')
+    seen = browser.render(page, tmp_path / "work")
+    assert "shown" in seen.text and "hidden" not in seen.text and "hidden" in seen.dom
+    assert (seen.images, seen.loaded) == (2, 0)
 
 
 # --- slow: a class graded by real nbgrader ------------------------------------------------
@@ -136,7 +151,7 @@ def _all_checks(course: Path) -> set[str]:
 @pytest.mark.slow
 def test_csv_rows(graded):
     course, _, csv_path = graded
-    rows = {r["student"]: r for r in csv.DictReader(open(csv_path, newline=""))}
+    rows = _csv_rows(csv_path)
     expected = expected_failures(ROOT, _all_checks(course))
     assert set(rows) == set(expected) | {"malformed"}
     for student, fails in expected.items():
@@ -172,8 +187,9 @@ def test_failure_rates_sorted_with_the_mistakes_of_the_class(graded):
     at_zero = next(s for s in report.checks if s.check_id == "step::test_step_at_zero")
     assert at_zero.common_message.startswith("step([0.0, -0.0, -1e-12, 1e-12]): expected [1, 1, 0, 1]")
     # the page lists the checks in the same order
-    page = html_path.read_text()
-    assert re.findall(r'<span class="id">([a-z_]+::[a-z_]+)</span></td>', page) == [s.check_id for s in report.checks]
+    table = html_path.read_text().split("<h2>Checks by failure rate</h2>", 1)[1].split("</section>", 1)[0]
+    listed = re.findall(r'<span class="id">([a-z_]+::[a-z_]+)</span></td>', table)
+    assert listed == [s.check_id for s in report.checks]
 
 
 @pytest.mark.slow

@@ -72,7 +72,8 @@ MUTANTS = [
     Mutant(
         name="early_stopping_equal_counts_as_better",
         description="an equal loss counts as an improvement (<= instead of <)",
-        patch=[("if val_loss < self.best_loss - self.min_delta:", "if val_loss <= self.best_loss - self.min_delta:")],
+        patch=[("if val_loss < self.best_loss - self.min_delta:",
+                "if val_loss <= self.best_loss - self.min_delta:")],
         fails={"early_stopping::test_stop_call", "early_stopping::test_best_attributes"},
     ),
     Mutant(

@@ -66,6 +66,7 @@ CELLS = [
     from sklearn.datasets import load_digits
 
     torch.manual_seed(0)
+    torch.set_num_threads(1)  # a network this small trains as fast on one CPU thread, and shares the machine
     """),
     markdown(r"""
     ## The data: handwritten digits

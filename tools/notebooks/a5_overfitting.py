@@ -134,7 +134,8 @@ CELLS = [
     got = best_epoch([0.9, 0.6, 0.7, 0.8])
     assert got == 1, f"best_epoch([0.9, 0.6, 0.7, 0.8]): expected 1, got {got}"
     got = best_epoch([0.9, 0.5, 0.7, 0.5, 0.8])
-    assert got == 1, f"best_epoch([0.9, 0.5, 0.7, 0.5, 0.8]): expected 1 (the first of two equal minima), got {got}"
+    assert got == 1, (
+        f"best_epoch([0.9, 0.5, 0.7, 0.5, 0.8]): expected 1 (the first of two equal minima), got {got}")
     got = best_epoch([3.0, 2.0, 1.0])
     assert got == 2, f"best_epoch([3.0, 2.0, 1.0]): expected 2 (still falling at the end), got {got}"
     print("Visible checks passed. Hidden checks run when your notebook is graded.")
@@ -201,11 +202,15 @@ CELLS = [
     train = [2.0, 1.0, 0.5, 0.25, 0.1, 0.05, 0.02]
     val = [2.0, 1.2, 0.9, 1.0, 1.1, 1.2, 1.3]
     got = diagnose(train, val)
-    assert got == "overfitting", f"validation loss lowest at epoch 2, then rising while training falls: expected 'overfitting', got {got!r}"
+    assert got == "overfitting", (
+        f"validation loss lowest at epoch 2, then rising while training falls: "
+        f"expected 'overfitting', got {got!r}")
     got = diagnose([2.0, 1.9, 1.9, 1.8], [2.1, 2.0, 2.0, 1.9])
-    assert got == "underfitting", f"training loss barely moved (2.0 -> 1.8): expected 'underfitting', got {got!r}"
+    assert got == "underfitting", (
+        f"training loss barely moved (2.0 -> 1.8): expected 'underfitting', got {got!r}")
     got = diagnose([2.0, 1.0, 0.6, 0.4], [2.1, 1.2, 0.9, 0.8])
-    assert got == "good fit", f"both losses still falling, training loss down to a fifth: expected 'good fit', got {got!r}"
+    assert got == "good fit", (
+        f"both losses still falling, training loss down to a fifth: expected 'good fit', got {got!r}")
     print("Visible checks passed. Hidden checks run when your notebook is graded.")
     ''', part="diagnose"),
     markdown(r"""
@@ -294,11 +299,15 @@ CELLS = [
         with torch.no_grad():
             model.weight.fill_(loss)  # tag the weights with this epoch's loss, in place
         stops.append(bool(stopper.step(loss, model)))
-    assert stops == [False, False, False, True], f"patience=2 on losses [1.0, 0.8, 0.9, 0.85]: expected step to return [False, False, False, True], got {stops}"
+    assert stops == [False, False, False, True], (
+        f"patience=2 on losses [1.0, 0.8, 0.9, 0.85]: expected step to return "
+        f"[False, False, False, True], got {stops}")
     assert stopper.best_loss == 0.8, f"best_loss: expected 0.8, got {stopper.best_loss}"
     assert stopper.best_epoch == 1, f"best_epoch: expected 1 (the second call), got {stopper.best_epoch}"
     stopper.restore(model)
-    assert torch.all(model.weight == 0.8), f"after restore the weights should be those of epoch 1 (all 0.8), got {model.weight.tolist()}: did you store a copy?"
+    assert torch.all(model.weight == 0.8), (
+        f"after restore the weights should be those of epoch 1 (all 0.8), got "
+        f"{model.weight.tolist()}: did you store a copy?")
     print("Visible checks passed. Hidden checks run when your notebook is graded.")
     ''', part="early_stopping"),
     markdown(r"""
@@ -429,9 +438,10 @@ CELLS = [
     def summary(name, history):
         b = best_epoch(history["val_loss"])
         gap = generalization_gap(history["train_acc"][-1], history["val_acc"][-1])
-        print(f"{name}: {len(history['val_loss'])} epochs; lowest validation loss {history['val_loss'][b]:.3f} "
-              f"at epoch {b}, last {history['val_loss'][-1]:.3f}; final accuracy train "
-              f"{history['train_acc'][-1]:.3f}, val {history['val_acc'][-1]:.3f}, gap {gap:.3f}")
+        val_loss, train_acc, val_acc = history["val_loss"], history["train_acc"], history["val_acc"]
+        print(f"{name}: {len(val_loss)} epochs; lowest validation loss {val_loss[b]:.3f} at epoch {b}, "
+              f"last {val_loss[-1]:.3f}; final accuracy train {train_acc[-1]:.3f}, val {val_acc[-1]:.3f}, "
+              f"gap {gap:.3f}")
     """),
     markdown(r"""
     ### 6.1 Plain training

@@ -200,6 +200,11 @@ def events(optimizer):
     return list(optimizer.nngrade_events)
 
 
+def cross_entropy():
+    """A fresh ``nn.CrossEntropyLoss()`` (mean over the batch), made in the student's process."""
+    return torch.nn.CrossEntropyLoss()
+
+
 class ModeRecorder:
     """Records, for every forward call of a model, its mode and whether autograd was on."""
 
@@ -265,34 +270,48 @@ def parameter_devices(model):
 
 # --- devices -----------------------------------------------------------------------
 
+class _FakeCuda:
+    """While active, torch reports CUDA as available (one device) or not, whatever the machine has."""
+
+    def __init__(self, available):
+        self.available = bool(available)
+
+    def __enter__(self):
+        self.real = torch.cuda.is_available, torch.cuda.device_count
+        torch.cuda.is_available = lambda: self.available
+        torch.cuda.device_count = lambda: 1 if self.available else 0
+
+    def __exit__(self, *exc):
+        torch.cuda.is_available, torch.cuda.device_count = self.real
+
+
+def _outcome(fn, args, kwargs):
+    """``("ok", result)``, or ``("raised", "Type: message")`` when the student's code raised."""
+    try:
+        return "ok", fn(*args, **kwargs)
+    except Exception as exc:  # reported to the grader as text
+        return "raised", f"{type(exc).__name__}: {exc}"[:500]
+
+
 def call_with_cuda(fn, available):
     """Call ``fn()`` while torch reports CUDA as available (or not); describe what it returned.
 
     The result is described as text because a CUDA device would be mapped to
     the CPU on a grader without a GPU.
     """
-    real = torch.cuda.is_available, torch.cuda.device_count
-    torch.cuda.is_available = lambda: bool(available)
-    torch.cuda.device_count = lambda: 1 if available else 0
-    try:
-        out = fn()
-    finally:
-        torch.cuda.is_available, torch.cuda.device_count = real
-    return {"type": type(out).__name__, "device": str(out) if isinstance(out, torch.device) else "",
-            "device_type": out.type if isinstance(out, torch.device) else ""}
-
-
-def cross_entropy():
-    """A fresh ``nn.CrossEntropyLoss()`` (mean over the batch), made in the student's process."""
-    return torch.nn.CrossEntropyLoss()
+    with _FakeCuda(available):
+        status, out = _outcome(fn, (), {})
+    if status != "ok":
+        return {"raised": out}
+    is_device = isinstance(out, torch.device)
+    return {"raised": "", "type": type(out).__name__, "device": str(out) if is_device else "",
+            "device_type": out.type if is_device else ""}
 
 
 def call_without_cuda(fn, *args, **kwargs):
-    """Call ``fn(*args, **kwargs)`` while torch reports that no CUDA device is available."""
-    real = torch.cuda.is_available, torch.cuda.device_count
-    torch.cuda.is_available = lambda: False
-    torch.cuda.device_count = lambda: 0
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        torch.cuda.is_available, torch.cuda.device_count = real
+    """Call ``fn(*args, **kwargs)`` while torch reports that no CUDA device is available.
+
+    Returns ``("ok", result)`` or ``("raised", "Type: message")``.
+    """
+    with _FakeCuda(False):
+        return _outcome(fn, args, kwargs)

@@ -113,7 +113,9 @@ def test_default_device(student):
     _, _, model, train, val = _setup(student, SEED + 30, 16, 8, 8, host=True)
     watcher = student.helper("watch_moves", model)
     call = "fit(..., epochs=1) with device=None and no CUDA available"
-    _history(student.helper("call_without_cuda", student.get("fit"), model, train, val, epochs=1), 1, call)
+    status, hist = student.helper("call_without_cuda", student.get("fit"), model, train, val, epochs=1)
+    expect(status == "ok", f"{call}: `fit` raised {hist}")
+    _history(hist, 1, call)
     _expect_model_moved(student, watcher, CPU, call)
     ref.expect_moved(student.helper("moves", train), CPU, f"{call}, training batches")
 

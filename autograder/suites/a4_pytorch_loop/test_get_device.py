@@ -16,6 +16,7 @@ def test_get_device(student, available, expected):
     """get_device() gives cuda when CUDA is available and cpu when it is not"""
     got = student.helper("call_with_cuda", student.get("get_device"), available)
     when = "when torch.cuda.is_available() is " + str(available)
+    expect(not got["raised"], f"{when}, `get_device` raised {got['raised']}")
     expect(got["type"] == "device", f"{when}, get_device() should return a torch.device, got a {got['type']}")
     expect(got["device_type"] == expected,
            f"{when}, get_device() should return a {expected} device, got {got['device']!r}")

@@ -27,7 +27,7 @@ def _index(student, losses, what, hidden=False):
 
 
 @points(1, hint="Return the index (0-based) of the smallest value, as an int.")
-@pytest.mark.parametrize("seed,n", [(101, 30), (102, 150)])
+@pytest.mark.parametrize("seed,n", [(101, 30), (102, 150)], ids=["30_epochs", "150_epochs"])
 def test_best_epoch_u_shaped(student, seed, n):
     """best_epoch finds the minimum of a U-shaped validation curve"""
     _index(student, _u_shaped(seed, n), f"best_epoch on a U-shaped curve of {n} epochs", hidden=True)
@@ -41,7 +41,8 @@ def test_best_epoch_ends(student, losses):
     _index(student, losses, f"best_epoch({losses})")
 
 
-@points(1, hint="On ties take the FIRST epoch with the lowest loss (np.argmin does; a reversed search does not).")
+@points(1, hint="On ties take the FIRST epoch with the lowest loss (np.argmin does; a reversed search "
+                "does not).")
 @pytest.mark.parametrize("losses", [[0.9, 0.5, 0.7, 0.5, 0.8], [1.0, 0.25, 0.25, 0.25]],
                          ids=["two_minima", "plateau"])
 def test_best_epoch_ties(student, losses):

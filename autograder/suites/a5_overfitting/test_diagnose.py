@@ -51,28 +51,32 @@ def _check(student, train, val, what, hidden=False, **kw):
 
 
 @points(1, hint="Training loss falling while validation loss rises for several epochs is 'overfitting'.")
-@pytest.mark.parametrize("seed", [201, 202, 203])
+@pytest.mark.parametrize("seed", [201, 202, 203], ids=["curve_1", "curve_2", "curve_3"])
 def test_u_shaped(student, seed):
     """a U-shaped validation curve with a falling training curve is 'overfitting'"""
     _check(student, *_curves("u_shaped", seed), "diagnose on a U-shaped validation curve", hidden=True)
 
 
-@points(1, hint="When the training loss has not halved (train[-1] > 0.5 * train[0]) the model is 'underfitting'.")
-@pytest.mark.parametrize("seed", [211, 212])
+@points(1, hint="When the training loss has not halved (train[-1] > 0.5 * train[0]) the model is "
+                "'underfitting'.")
+@pytest.mark.parametrize("seed", [211, 212], ids=["curve_1", "curve_2"])
 def test_flat_and_high(student, seed):
     """two flat, high loss curves are 'underfitting'"""
     _check(student, *_curves("flat_high", seed), "diagnose on two flat, high curves", hidden=True)
 
 
-@points(1, hint="If the validation loss is still at its best at the end and training loss halved, it is a 'good fit'.")
-@pytest.mark.parametrize("seed", [221, 222])
+@points(1, hint="If the validation loss is still at its best at the end and the training loss halved, "
+                "it is a 'good fit'.")
+@pytest.mark.parametrize("seed", [221, 222], ids=["curve_1", "curve_2"])
 def test_both_falling(student, seed):
     """two curves that are both still falling are a 'good fit'"""
     _check(student, *_curves("both_falling", seed), "diagnose on two falling curves", hidden=True)
 
 
-@points(1, hint="Apply the three overfitting conditions exactly, then the underfitting test, then 'good fit'.")
-@pytest.mark.parametrize("seed", [231, 245, 247, 249])
+@points(1, hint="Apply the three overfitting conditions exactly, then the underfitting test, "
+                "then 'good fit'.")
+@pytest.mark.parametrize("seed", [231, 245, 247, 249],
+                         ids=["curve_1", "curve_2", "curve_3", "curve_4"])
 def test_noisy(student, seed):
     """noisy curves get the label the rule gives"""
     _check(student, *_curves("noisy", seed), "diagnose on noisy curves", hidden=True)
@@ -95,7 +99,8 @@ def test_patience_window(student, case):
     """overfitting needs the best epoch at least `patience` epochs before the last"""
     train, val, patience = _WINDOW[case]
     b = int(np.argmin(val))
-    _check(student, train, val, f"diagnose with the best of {len(val)} epochs at epoch {b}, patience={patience}",
+    _check(student, train, val,
+           f"diagnose with the best of {len(val)} epochs at epoch {b}, patience={patience}",
            patience=patience)
 
 
@@ -128,12 +133,14 @@ _TRAIN_FALL = {
 }
 
 
-@points(1, hint="Overfitting also needs the training loss to have kept falling: train[-1] < train[b], strictly.")
+@points(1, hint="Overfitting also needs the training loss to have kept falling: "
+                "train[-1] < train[b], strictly.")
 @pytest.mark.parametrize("case", list(_TRAIN_FALL))
 def test_training_must_fall(student, case):
     """a rising validation loss is not overfitting unless the training loss kept falling"""
     val = [1.0, 0.5, 0.625, 0.75, 0.875, 1.0]
-    _check(student, _TRAIN_FALL[case], val, f"diagnose when the training loss did not fall after the best epoch ({case})")
+    _check(student, _TRAIN_FALL[case], val,
+           f"diagnose when the training loss did not fall after the best epoch ({case})")
 
 
 _UNDERFIT = {

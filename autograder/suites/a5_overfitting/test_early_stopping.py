@@ -176,7 +176,8 @@ def test_restore_best_not_last(student):
     if _same_state(got, states[-1]) or _same_state(got, _state(399)):
         fail("after restore the model holds later weights, not those of the best call (call 1): "
              "the stored weights changed when the model did")
-    expect(_same_state(got, states[1]), "after restore the weights differ from those of the best call (call 1)")
+    expect(_same_state(got, states[1]),
+           "after restore the weights differ from those of the best call (call 1)")
 
 
 # --- a training run driven by the grader ---------------------------------------------------------
@@ -262,7 +263,8 @@ def test_training_run_restore(student, device, case):
     best, last = ref.best_epoch, len(run.snapshots) - 1
     stopper.restore(model)
     got = model.state_dict()
-    what = f"training run with EarlyStopping(patience={patience}, min_delta={min_delta}), stopped at epoch {last}"
+    what = (f"training run with EarlyStopping(patience={patience}, min_delta={min_delta}), "
+            f"stopped at epoch {last}")
     if _same_state(got, run.snapshots[best]):
         return
     matches = [e for e, snap in enumerate(run.snapshots) if _same_state(got, snap)]
@@ -270,5 +272,6 @@ def test_training_run_restore(student, device, case):
         fail(f"{what}: after restore the model holds the weights of the last epoch ({last}), not of the "
              f"best one ({best})")
     if matches:
-        fail(f"{what}: after restore the model holds the weights of epoch {matches[0]}, expected epoch {best}")
+        fail(f"{what}: after restore the model holds the weights of epoch {matches[0]}, "
+             f"expected epoch {best}")
     fail(f"{what}: after restore the weights match no epoch of the run; expected those of epoch {best}")
