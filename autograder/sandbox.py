@@ -101,7 +101,8 @@ class Zygote:
     """A warm process (libraries imported) that forks one sandboxed student process per request."""
 
     def __init__(self, config: GraderConfig, level: str, hide: list[Path] | None = None,
-                 preload: tuple[str, ...] = ("numpy", "torch", "matplotlib.pyplot", "sklearn.datasets")) -> None:
+                 preload: tuple[str, ...] = ("numpy", "torch", "torch._dynamo", "matplotlib.pyplot",
+                                             "sklearn.datasets")) -> None:
         self.config = config
         self.level = level
         self.lock = threading.Lock()
