@@ -156,7 +156,13 @@ def parse_notebook(text: str, name: str = "notebook") -> NotebookNode:
             cell["source"] = "".join(str(s) for s in src)
         elif not isinstance(src, str):
             raise SubmissionError(f"{name}: cell {i} has no text source")
-        cell.setdefault("metadata", {})
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = {}  # a list or null here would break every reader
+        nbg = cell["metadata"].get("nbgrader")
+        if nbg is not None and not isinstance(nbg, dict):
+            cell["metadata"]["nbgrader"] = {}
+    if not isinstance(nb.get("metadata"), dict):
+        nb["metadata"] = {}
     return nb
 
 

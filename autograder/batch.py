@@ -21,7 +21,8 @@ from typing import Any, Callable, Iterable
 from autograder.assignment import Assignment, SubmissionError, parse_notebook
 from autograder.cache import cache_key, from_json, store, to_json
 from autograder.config import GraderConfig
-from autograder.engine import Graded, grade_notebook
+from autograder.engine import Graded, _all_failed, grade_notebook
+from autograder.results import SubmissionResult
 from autograder.errors import NNGradeError
 
 
@@ -69,12 +70,20 @@ def grade_job(course_root: str, config: GraderConfig, job: Job) -> dict[str, Any
         nb = parse_notebook(job.text, f"{job.student}/{job.assignment}.ipynb")
     except SubmissionError:
         nb = None
-    if nb is None:
-        graded = grade_notebook(_write_tmp(job), asg, config, student_id=job.student)
+    try:
+        if nb is None:
+            graded = grade_notebook(_write_tmp(job), asg, config, student_id=job.student)
+            digest = ""
+        else:
+            graded = grade_notebook(nb, asg, config, student_id=job.student)
+            digest = cache_key(nb, asg, config)
+    except Exception as exc:  # one submission must never stop the batch
+        message = f"could not be graded: {type(exc).__name__}: {str(exc)[:200]}"
+        graded = Graded(SubmissionResult(asg.id, job.student, _all_failed(asg, [p.name for p in asg.parts],
+                                                                         message, "grader_error"),
+                                         "none", config.resolved_device(), time.perf_counter() - started,
+                                         (), message, config.describe_limits()))
         digest = ""
-    else:
-        graded = grade_notebook(nb, asg, config, student_id=job.student)
-        digest = cache_key(nb, asg, config)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"graded": to_json(graded), "key": digest, "worker": f"{os.uname().nodename}:{os.getpid()}",
             "seconds": time.perf_counter() - started, "peak_rss_mb": rss}

@@ -45,8 +45,9 @@ class _Process:
 
     def __init__(self, zygote: Zygote, settings: dict[str, Any]) -> None:
         self.zygote = zygote
-        self.pid, self.status, self.sock = zygote.spawn(settings)
+        self.pids, self.status, self.sock = zygote.spawn(settings)
         self.alive = True
+        self.last_frame_size = 0
         hello = self.recv(30.0, "starting your notebook")
         if hello[0] != "hello":
             self.kill()
@@ -67,6 +68,7 @@ class _Process:
             self.kill()
             raise StudentCrashed(where, "the process sent an oversized reply")
         body = self._read(size, deadline, where, timeout)
+        self.last_frame_size = size
         try:
             return codec.loads(body)
         except codec.CodecError as exc:
@@ -96,7 +98,7 @@ class _Process:
     def kill(self) -> None:
         if self.alive:
             self.alive = False
-            self.zygote.kill([self.pid])
+            self.zygote.kill(self.pids)  # the student first: its PID namespace goes with it
             with contextlib.suppress(OSError):
                 self.sock.close()
 
@@ -176,24 +178,35 @@ class Submission:
                 self.restarts += 1
             proc = _Process(self._zygote, self._config.student_settings())
             self.isolation_status = proc.status
-            current: int | None = None
-            started = time.monotonic()
+            order = [i for i, _ in self._cells if i not in self._skip]
+            k, in_cell = 0, False
+            current: int | None = order[0] if order else None
+            now = time.monotonic()
+            notebook_deadline = now + self._config.notebook_timeout
+            cell_deadline = now + self._config.cell_timeout
             try:
                 proc.send(("run", [(i, s) for i, s in self._cells if i not in self._skip]))
                 while True:
-                    left = self._config.notebook_timeout - (time.monotonic() - started)
-                    timeout = max(0.05, min(self._config.cell_timeout, left))
-                    msg = proc.recv(timeout, f"cell {current}" if current is not None else "your notebook")
-                    if msg[0] == "cell_start":
-                        current = int(msg[1])
-                        cell_started = time.monotonic()
-                    elif msg[0] == "cell_done":
-                        self._record(int(msg[1]), msg[2], time.monotonic() - cell_started)
-                        current = None
-                    elif msg[0] == "ok":
+                    # absolute deadlines: frames that keep arriving do not extend them
+                    deadline = min(cell_deadline, notebook_deadline)
+                    timeout = max(0.01, deadline - time.monotonic())
+                    where = f"cell {current}" if current is not None else "your notebook"
+                    msg = proc.recv(timeout, where)
+                    kind = msg[0] if isinstance(msg, tuple) and msg else None
+                    index = msg[1] if kind in ("cell_start", "cell_done") and len(msg) > 1 else None
+                    if kind == "cell_start" and not in_cell and k < len(order) and index == order[k]:
+                        in_cell, cell_started = True, time.monotonic()
+                        cell_deadline = cell_started + self._config.cell_timeout
+                    elif kind == "cell_done" and in_cell and index == order[k] and len(msg) == 3:
+                        self._record(order[k], msg[2], time.monotonic() - cell_started)
+                        in_cell, k = False, k + 1
+                        current = order[k] if k < len(order) else None
+                        cell_deadline = time.monotonic() + self._config.cell_timeout
+                    elif kind == "ok" and k == len(order):
                         break
                     else:
-                        raise StudentCrashed("your notebook", "unexpected message from the process")
+                        proc.kill()
+                        raise StudentCrashed(where, "the process sent something the grader did not ask for")
                 if self._helpers:
                     proc.send(("helpers", self._helpers))
                     reply = proc.recv(30.0, "loading the grader's helpers")
@@ -216,11 +229,29 @@ class Submission:
             self._proc = proc
             return
 
-    def _record(self, index: int, outputs: list[Any], seconds: float) -> None:
+    def _record(self, index: int, outputs: Any, seconds: float) -> None:
+        """Keep what a cell displayed, checked and capped here (the student's own caps are not trusted)."""
         if index in self.cell_runs:
             return
-        status = "error" if any(o[0] == "error" for o in outputs) else "ok"
-        self.cell_runs[index] = CellRun(index, list(outputs), status, seconds)
+        limit = self._config.output_kb * 1024
+        kept: list[Any] = []
+        images = 0
+        for item in outputs if isinstance(outputs, list) else []:
+            if not isinstance(item, tuple) or not item or not all(isinstance(x, str) for x in item):
+                continue
+            kind = item[0]
+            if kind in ("stdout", "stderr", "result") and len(item) == 2:
+                text = item[1]
+                if len(text) > limit:
+                    text = text[:limit] + f"\n[... {len(item[1]) - limit} more characters were dropped]\n"
+                kept.append((kind, text))
+            elif kind == "png" and len(item) == 2 and images < 8 and len(item[1]) <= 4 * 2**20:
+                images += 1
+                kept.append(item)
+            elif kind == "error" and len(item) == 4:
+                kept.append(("error", item[1][:100], item[2][:1000], item[3][:4000]))
+        status = "error" if any(o[0] == "error" for o in kept) else "ok"
+        self.cell_runs[index] = CellRun(index, kept, status, seconds)
 
     def _live(self) -> _Process:
         if self._gave_up:
@@ -246,20 +277,28 @@ class Submission:
         except (StudentTimeout, StudentCrashed) as exc:
             self.notes.append(f"{where}: {exc}")
             raise
+        if not isinstance(reply, tuple) or len(reply) < 2:
+            raise StudentError("InvalidValue", "the process sent a malformed reply", where)
         kind = reply[0]
         if kind == "ok":
-            return self._decode(reply[1])
+            try:
+                return self._decode(reply[1], proc.last_frame_size)
+            except codec.CodecError as exc:
+                raise StudentError("InvalidValue", f"the value could not be received safely ({exc})",
+                                   where) from None
         if kind == "missing":
             raise MissingName(str(reply[1]))
-        if kind == "err":
-            raise StudentError(str(reply[1]), str(reply[2]), where)
+        if kind == "err" and len(reply) >= 3:
+            raise StudentError(str(reply[1])[:100], str(reply[2])[:500], where)
         raise StudentError("InvalidValue", str(reply[1])[:300], where)
 
-    def _decode(self, node: Any) -> Any:
+    def _decode(self, node: Any, frame_size: int) -> Any:
         gen = self._gen
 
         def resolve(hnode: Any) -> Handle:
-            return Handle(self, ("h", int(hnode[1])), (), str(hnode[2]) if len(hnode) > 2 else "", gen)
+            if len(hnode) < 2 or type(hnode[1]) is not int:
+                raise codec.CodecError("malformed handle")
+            return Handle(self, ("h", hnode[1]), (), str(hnode[2])[:100] if len(hnode) > 2 else "", gen)
 
         def device_map(device: str) -> str:
             if device.startswith("cuda"):
@@ -271,7 +310,7 @@ class Submission:
                     return "cpu"
             return device
 
-        return codec.decode(node, resolve, device_map)
+        return codec.decode(node, resolve, device_map, budget=codec.Budget(frame_size))
 
     def _encode(self, value: Any) -> Any:
         def make_handle(obj: Any) -> Any:

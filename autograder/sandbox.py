@@ -84,9 +84,16 @@ def detect_level(requested: str = "auto") -> str:
     return requested
 
 
+# Folders a student never needs and that commonly hold other people's data or live sockets
+# (/run holds docker, dbus and database sockets; connect() needs no write access).
+SYSTEM_HIDDEN = ("/home", "/root", "/run", "/var", "/srv", "/mnt", "/media", "/opt")
+MASKED_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers")
+
+
 def _hidden_paths(config: GraderConfig, extra: list[Path]) -> list[str]:
     paths = {Path(__file__).resolve().parent, *[p.resolve() for p in extra]}
     paths.update(Path(p).resolve() for p in config.hide_paths)
+    paths.update(Path(p) for p in SYSTEM_HIDDEN)
     return sorted(str(p) for p in paths if p.is_dir())
 
 
@@ -95,6 +102,50 @@ def _revealed_paths() -> list[str]:
     paths = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
              Path(sys.executable).resolve().parent.parent}
     return sorted(str(p) for p in paths)
+
+
+def mount_plan(hide: list[str], reveal: list[str]) -> list[tuple[str, str]]:
+    """Hide and reveal operations, shallow paths first (a hide before a reveal at the same depth).
+
+    So a venv inside a hidden course is bound back, and a hidden package inside that venv
+    is covered again.
+    """
+    ops = [("hide", p) for p in hide] + [("reveal", p) for p in reveal]
+    ops += [("mask", p) for p in MASKED_FILES if os.path.isfile(p)]
+    return sorted(ops, key=lambda op: (len(Path(op[1]).parts), op[0] != "hide", op[1]))
+
+
+class _PidsCgroup:
+    """A pids cgroup (v1 or v2) that bounds the number of processes of one zygote and its students."""
+
+    def __init__(self, limit: int) -> None:
+        self.path: Path | None = None
+        name = f"nngrade-{os.getpid()}-{id(self):x}"
+        candidates = [Path("/sys/fs/cgroup/pids")]
+        root = Path("/sys/fs/cgroup")
+        if (root / "cgroup.subtree_control").exists() and "pids" in (root / "cgroup.subtree_control").read_text():
+            candidates.append(root)
+        for base in candidates:
+            try:
+                folder = base / name
+                folder.mkdir()
+                (folder / "pids.max").write_text(str(limit))
+                self.path = folder
+                break
+            except OSError:
+                continue
+
+    def enter(self) -> None:
+        """Move the calling process in (used between fork and exec of the zygote)."""
+        if self.path is not None:
+            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def remove(self) -> None:
+        if self.path is not None:
+            try:
+                self.path.rmdir()
+            except OSError:
+                pass
 
 
 class Zygote:
@@ -113,6 +164,10 @@ class Zygote:
             shutil.copy(RUNTIME_DIR / name, runtime / name)
         self.hide = _hidden_paths(config, list(hide or []))
         self.reveal = _revealed_paths()
+        self.mounts = mount_plan(self.hide, self.reveal)
+        # process count: the students' limit plus the zygote, bubblewrap and a keeper
+        self.cgroup = _PidsCgroup(config.max_processes + 8)
+        self.cgroup_ok = self.cgroup.path is not None
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "MPLBACKEND": "Agg", "HOME": "/tmp",
                "MPLCONFIGDIR": "/tmp/.mpl", "PYTHONDONTWRITEBYTECODE": "1",
@@ -123,16 +178,19 @@ class Zygote:
             inner_rt = "/tmp/.nngrade-rt"
             argv = self._bwrap_argv(runtime, inner_rt, env) + [
                 sys.executable, "-I", "-B", inner_rt + "/worker.py", str(child.fileno())]
+        self._stderr = open(Path(self._tmp.name) / "zygote.log", "w+b")
         self.proc = subprocess.Popen(argv, pass_fds=[child.fileno()], env=env, cwd="/",
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, start_new_session=True)
+                                     stderr=self._stderr, start_new_session=True,
+                                     preexec_fn=self.cgroup.enter)
         child.close()
         self.sock = parent
         self.sock.settimeout(120)
         try:
             reply = self._recv()
         except (EOFError, OSError, codec.CodecError):
-            err = self.proc.stderr.read().decode(errors="replace")[-500:] if self.proc.stderr else ""
+            self._stderr.seek(0)
+            err = self._stderr.read().decode(errors="replace")[-500:]
             raise NNGradeError(f"the student-process zygote failed to start ({level}): {err.strip()}") from None
         if reply[0] != "ready":
             raise NNGradeError("the student-process zygote sent an unexpected greeting")
@@ -144,10 +202,9 @@ class Zygote:
                 "--clearenv"]
         for key, value in env.items():
             argv += ["--setenv", key, value]
-        for path in self.hide:
-            argv += ["--tmpfs", path]
-        for path in self.reveal:
-            argv += ["--ro-bind", path, path]
+        for kind, path in self.mounts:
+            argv += {"hide": ["--tmpfs", path], "reveal": ["--ro-bind", path, path],
+                     "mask": ["--ro-bind", "/dev/null", path]}[kind]
         for dev in sorted(Path("/dev").glob("nvidia*")):
             argv += ["--dev-bind", str(dev), str(dev)]
         cache = Path.home() / ".cache" / "nngrade" / "mpl"  # matplotlib's font cache, kept between runs
@@ -167,13 +224,13 @@ class Zygote:
         (size,) = struct.unpack("!Q", head)
         return codec.loads(_read_exact(self.sock, size))
 
-    def spawn(self, settings: dict[str, Any]) -> tuple[int, str, socket.socket]:
-        """Fork a student process; return (pid in the zygote's namespace, namespace status, socket)."""
+    def spawn(self, settings: dict[str, Any]) -> tuple[list[int], str, socket.socket]:
+        """Fork a student process; return (its pids to kill, student first; namespace status; socket)."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         # the student's private /tmp (and, without bubblewrap, the hidden folders) must not cover
         # the interpreter: those folders are bound back read-only
-        settings = dict(settings, hide=self.hide if self.level == "namespaces" else [],
-                        reveal=self.reveal,
+        under_tmp = [op for op in self.mounts if op[1] == "/tmp" or op[1].startswith("/tmp/")]
+        settings = dict(settings, mounts=self.mounts if self.level == "namespaces" else under_tmp,
                         namespaces=self.level in ("bwrap", "namespaces"),
                         readonly_root=self.level == "namespaces")
         with self.lock:
@@ -181,11 +238,11 @@ class Zygote:
             theirs.close()
             reply = self._recv()
         _, keeper_pid, status, student_pid = reply
-        if status.startswith("failed"):
+        if status.startswith("failed") or not str(student_pid).isdigit():
             self.kill([keeper_pid])
             mine.close()
             raise NNGradeError(f"could not start a sandboxed student process: {status} {student_pid}")
-        return int(keeper_pid), status, mine
+        return [int(student_pid), int(keeper_pid)], status, mine
 
     def kill(self, pids: list[int]) -> None:
         """Kill student processes (their PID namespaces go with them)."""
@@ -204,8 +261,8 @@ class Zygote:
             if self.proc.poll() is None:
                 self.proc.kill()
             self.proc.wait(timeout=10)
-            if self.proc.stderr:
-                self.proc.stderr.close()
+            self._stderr.close()
+            self.cgroup.remove()
             self._tmp.cleanup()
 
     def alive(self) -> bool:
@@ -228,7 +285,8 @@ _POOL: dict[tuple[Any, ...], Zygote] = {}
 def shared_zygote(config: GraderConfig, hide: list[Path] | None = None) -> Zygote:
     """One warm zygote per configuration in this process, started on first use."""
     level = detect_level(config.isolation)
-    key = (level, config.threads, tuple(sorted(str(p) for p in (hide or []))), tuple(config.hide_paths))
+    key = (level, config.threads, config.max_processes, tuple(sorted(str(p) for p in (hide or []))),
+           tuple(config.hide_paths))
     zyg = _POOL.get(key)
     if zyg is None or not zyg.alive():
         zyg = Zygote(config, level, hide)

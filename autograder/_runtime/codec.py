@@ -203,10 +203,30 @@ def encode_module(m: Any) -> Any:
 
 # --- decoding ----------------------------------------------------------------
 
+class Budget:
+    """How much one decoded value may expand: a frame of n bytes yields at most ~n nodes and n array bytes.
+
+    Shared references in a pickle would otherwise let a few kilobytes decode into gigabytes.
+    """
+
+    def __init__(self, frame_size: int) -> None:
+        self.nodes = 64 + frame_size
+        self.nbytes = 64 + frame_size
+
+    def node(self) -> None:
+        self.nodes -= 1
+        if self.nodes < 0:
+            raise CodecError("the value expands far beyond its size")
+
+    def data(self, n: int) -> None:
+        self.nbytes -= n
+        if self.nbytes < 0:
+            raise CodecError("the value's arrays expand far beyond its size")
+
 _ALLOWED_DTYPES = set("biufc?")
 
 
-def _array(dtype_str: str, shape: Any, raw: bytes) -> np.ndarray:
+def _array(dtype_str: str, shape: Any, raw: bytes, budget: Budget | None = None) -> np.ndarray:
     dtype = np.dtype(dtype_str)
     if dtype.kind not in _ALLOWED_DTYPES or dtype.hasobject:
         raise CodecError(f"refused dtype {dtype_str}")
@@ -214,16 +234,23 @@ def _array(dtype_str: str, shape: Any, raw: bytes) -> np.ndarray:
     if any(s < 0 for s in shape):
         raise CodecError("negative shape")
     count = int(np.prod(shape)) if shape else 1
-    if count * dtype.itemsize != len(raw):
+    if not isinstance(raw, bytes) or count * dtype.itemsize != len(raw):
         raise CodecError("array size does not match its shape")
+    if budget is not None:
+        budget.data(len(raw))
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 
 def decode(node: Any, resolve_handle: Callable[[Any], Any], device_map: Callable[[str], str] | None = None,
-           depth: int = 0) -> Any:
-    """Rebuild a value from a primitive tree; handle nodes go through ``resolve_handle``."""
+           depth: int = 0, budget: Budget | None = None) -> Any:
+    """Rebuild a value from a primitive tree; handle nodes go through ``resolve_handle``.
+
+    With a ``budget`` (the grader always passes one), expansion past the frame's size is refused.
+    """
     if depth > 64:
         raise CodecError("value nested too deeply")
+    if budget is not None:
+        budget.node()
     if not isinstance(node, tuple) or not node or not isinstance(node[0], str):
         raise CodecError("malformed value")
     tag = node[0]
@@ -235,22 +262,22 @@ def decode(node: Any, resolve_handle: Callable[[Any], Any], device_map: Callable
     if tag == "c":
         return complex(float(node[1]), float(node[2]))
     if tag == "a":
-        return _array(node[1], node[2], node[3])
+        return _array(node[1], node[2], node[3], budget)
     if tag == "s":
-        return _array(node[1], (), node[2])[()]
+        return _array(node[1], (), node[2], budget)[()]
     if tag == "l":
-        return [decode(x, resolve_handle, device_map, depth + 1) for x in node[1]]
+        return [decode(x, resolve_handle, device_map, depth + 1, budget) for x in node[1]]
     if tag == "t":
-        return tuple(decode(x, resolve_handle, device_map, depth + 1) for x in node[1])
+        return tuple(decode(x, resolve_handle, device_map, depth + 1, budget) for x in node[1])
     if tag == "d":
         out = {}
         for k, v in node[1]:
-            key = decode(k, resolve_handle, device_map, depth + 1)
+            key = decode(k, resolve_handle, device_map, depth + 1, budget)
             try:
                 hash(key)
             except TypeError:
                 raise CodecError("unhashable dict key") from None
-            out[key] = decode(v, resolve_handle, device_map, depth + 1)
+            out[key] = decode(v, resolve_handle, device_map, depth + 1, budget)
         return out
     if tag == "h":
         return resolve_handle(node)
@@ -265,19 +292,21 @@ def decode(node: Any, resolve_handle: Callable[[Any], Any], device_map: Callable
     if tag == "Tv":
         return t.device(device_map(str(node[1])) if device_map else str(node[1]))
     if tag == "T":
-        return _decode_tensor(node, device_map)
+        return _decode_tensor(node, device_map, budget)
     if tag == "M":
-        return _decode_module(node, device_map)
+        return _decode_module(node, device_map, budget)
     raise CodecError(f"unknown tag {tag!r}")
 
 
-def _decode_tensor(node: Any, device_map: Callable[[str], str] | None) -> Any:
+def _decode_tensor(node: Any, device_map: Callable[[str], str] | None, budget: Budget | None = None) -> Any:
     t = _torch()
+    if len(node) != 7:
+        raise CodecError("malformed tensor")
     _, dtype_name, np_dtype, shape, raw, device, requires_grad = node
     dtype = getattr(t, str(dtype_name), None)
     if not isinstance(dtype, t.dtype):
         raise CodecError("unknown tensor dtype")
-    arr = _array(np_dtype, shape, raw)
+    arr = _array(np_dtype, shape, raw, budget)
     x = t.from_numpy(arr).to(dtype)
     target = device_map(str(device)) if device_map else str(device)
     if target != "cpu":
@@ -287,11 +316,13 @@ def _decode_tensor(node: Any, device_map: Callable[[str], str] | None) -> Any:
     return x
 
 
-def _decode_module(node: Any, device_map: Callable[[str], str] | None) -> Any:
+def _decode_module(node: Any, device_map: Callable[[str], str] | None, budget: Budget | None = None) -> Any:
+    """Rebuild a standard module: built on the meta device (no allocation at the sender's chosen
+    sizes), then given the sent tensors, whose shapes must match the layer's own."""
     t = _torch()
     nn = t.nn
     _, tree, tensor_nodes = node
-    tensors = [_decode_tensor(n, device_map).detach() for n in tensor_nodes]
+    tensors = [_decode_tensor(n, device_map, budget).detach() for n in tensor_nodes]
     params: dict[int, Any] = {}
 
     def build(spec: Any) -> Any:
@@ -302,18 +333,36 @@ def _decode_module(node: Any, device_map: Callable[[str], str] | None) -> Any:
         kw = {str(k): (tuple(v) if isinstance(v, list) else v) for k, v in kwargs}
         if not all(isinstance(v, (int, float, str, bool, tuple, type(None))) for v in kw.values()):
             raise CodecError("bad module arguments")
-        mod = cls(**kw)
+        if budget is not None:
+            budget.node()
+        try:
+            with t.device("meta"):
+                mod = cls(**kw)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise CodecError(f"bad arguments for {cls_name}: {exc}") from None
         for name, child in children:
             mod.add_module(str(name), build(child))
         for name, pid, requires_grad in plist:
+            name = str(name)
             if pid is None:
-                mod._parameters[str(name)] = None
+                mod._parameters[name] = None
                 continue
+            if not isinstance(pid, int) or not 0 <= pid < len(tensors):
+                raise CodecError("bad tensor reference")
+            own = mod._parameters.get(name)
+            if own is None or tuple(own.shape) != tuple(tensors[pid].shape):
+                raise CodecError(f"{cls_name}.{name} does not match the layer's shape")
             if pid not in params:
                 params[pid] = nn.Parameter(tensors[pid].clone(), requires_grad=bool(requires_grad))
-            mod._parameters[str(name)] = params[pid]
+            mod._parameters[name] = params[pid]
         for name, bid in blist:
+            if bid is not None and (not isinstance(bid, int) or not 0 <= bid < len(tensors)):
+                raise CodecError("bad tensor reference")
             mod._buffers[str(name)] = None if bid is None else tensors[bid].clone()
+        left = [n for n, v in list(mod._parameters.items()) + list(mod._buffers.items())
+                if v is not None and v.device.type == "meta"]
+        if left:
+            raise CodecError(f"{cls_name} arrived without {', '.join(left)}")
         mod.training = bool(training)
         return mod
 

@@ -46,6 +46,7 @@ MS_PRIVATE = 1 << 18
 MS_NOSUID = 2
 MS_NODEV = 4
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 MAX_TEXT = 64 * 1024
 
 
@@ -86,6 +87,8 @@ def zygote(control_fd: int) -> None:
             pass
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     control = socket.socket(fileno=control_fd)
+    # not dumpable: a student process (same uid) cannot open this zygote's or a keeper's /proc/<pid>/mem
+    _libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     send(control, ("ready", os.getpid(), sorted(m for m in preload if m in sys.modules)))
     while True:
         try:
@@ -126,11 +129,19 @@ def _libc() -> Any:
 
 
 def _enter_namespaces(settings: dict[str, Any]) -> str:
-    """Unshare user, mount and PID (and network) namespaces; give /tmp and /dev/shm fresh tmpfs."""
+    """Unshare user, mount, PID and network namespaces, then lay out the file system.
+
+    ``settings["mounts"]`` is an ordered list of ``("hide", path)`` (an empty tmpfs over it),
+    ``("reveal", path)`` (the original folder bound back read-only) and ``("mask", path)``
+    (``/dev/null`` over a file), shallow paths first, applied after a fresh ``/tmp`` and
+    ``/dev/shm``. Fails closed: any step that does not take, or a hidden folder that is not
+    empty afterwards, is reported and the student process is not started.
+    """
     if not settings.get("namespaces"):
         return "off"
     libc = _libc()
     uid, gid = os.getuid(), os.getgid()
+    mounts = [(str(kind), str(path)) for kind, path in settings.get("mounts", [])]
     if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET) != 0:
         return "failed: unshare errno %d" % ctypes.get_errno()
     with open("/proc/self/setgroups", "w") as f:
@@ -140,31 +151,48 @@ def _enter_namespaces(settings: dict[str, Any]) -> str:
     with open("/proc/self/gid_map", "w") as f:
         f.write(f"0 {gid} 1")
     libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
+    # folders to bind back, opened in this mount namespace before anything covers them
+    keep = {p: os.open(p, os.O_PATH) for kind, p in mounts if kind == "reveal" and os.path.isdir(p)}
     if settings.get("readonly_root"):
         _remount_readonly(libc)
-    keep = {p: os.open(p, os.O_PATH) for p in settings.get("reveal", []) if os.path.isdir(p)}
-    for path in ["/tmp", "/dev/shm"] + list(settings.get("hide", [])):
-        if os.path.isdir(path):
-            if libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=256m") != 0:
+    for path in ("/tmp", "/dev/shm"):
+        if os.path.isdir(path) and libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                                              b"size=256m,mode=1777") != 0:
+            return "failed: tmpfs over %s errno %d" % (path, ctypes.get_errno())
+    for kind, path in mounts:
+        if kind == "hide" and os.path.isdir(path):
+            if libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64k") != 0:
                 return "failed: tmpfs over %s errno %d" % (path, ctypes.get_errno())
-    for path, fd in keep.items():
-        os.makedirs(path, exist_ok=True)
-        if libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, 4096 | MS_REC, None) != 0:
-            return "failed: bind %s errno %d" % (path, ctypes.get_errno())
-        libc.mount(None, path.encode(), None, 4096 | 32 | 1 | MS_REC, None)
+        elif kind == "reveal" and path in keep:
+            os.makedirs(path, exist_ok=True)
+            if libc.mount(f"/proc/self/fd/{keep[path]}".encode(), path.encode(), None, 4096 | MS_REC, None) != 0:
+                return "failed: bind %s errno %d" % (path, ctypes.get_errno())
+            libc.mount(None, path.encode(), None, 4096 | 32 | 1 | MS_REC, None)
+        elif kind == "mask" and os.path.isfile(path):
+            if libc.mount(b"/dev/null", path.encode(), None, 4096, None) != 0:
+                return "failed: mask %s errno %d" % (path, ctypes.get_errno())
+    for fd in keep.values():
+        os.close(fd)
+    for kind, path in mounts:
+        if kind == "hide" and os.path.isdir(path):
+            revealed_inside = [r for k, r in mounts if k == "reveal" and r.startswith(path.rstrip("/") + "/")]
+            extra = [e for e in os.listdir(path)
+                     if not any(r.startswith(os.path.join(path, e)) for r in revealed_inside)]
+            if extra:
+                return "failed: %s is still visible" % path
     return "on"
 
 
 def _remount_readonly(libc: Any) -> None:
     """Make every mount read-only in this (private) mount namespace."""
-    MS_BIND, MS_REMOUNT, MS_RDONLY = 4096, 32, 1
+    ms_bind, ms_remount, ms_rdonly = 4096, 32, 1
     flag_bits = {"nosuid": 2, "nodev": 4, "noexec": 8, "relatime": 1 << 21, "noatime": 1024,
                  "nodiratime": 2048}
     with open("/proc/self/mountinfo") as f:
         rows = [line.split() for line in f]
     for row in rows:
         mountpoint, options = row[4], row[5].split(",")
-        flags = MS_BIND | MS_REMOUNT | MS_RDONLY
+        flags = ms_bind | ms_remount | ms_rdonly
         for opt in options:
             flags |= flag_bits.get(opt, 0)
         libc.mount(None, mountpoint.encode(), None, flags, None)
@@ -220,7 +248,11 @@ def _student_main(sock_fd: int, settings: dict[str, Any]) -> None:
         libc = _libc()
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if settings.get("namespaces"):
-            libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV, None)
+            # a /proc of its own PID namespace; where that is refused (under bubblewrap), an empty
+            # /proc rather than a view of the zygote's processes
+            if libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | 8, None) != 0:
+                if libc.mount(b"tmpfs", b"/proc", b"tmpfs", MS_NOSUID | MS_NODEV | 8 | 1, b"size=4k") != 0:
+                    os._exit(3)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         try:
             os.setsid()

@@ -38,8 +38,9 @@ CELLS = [
       examples by heart, including their quirks, and does worse on new ones
       (**high variance**, *overfitting*).
 
-    You cannot see either from the training loss alone. You need a validation set
-    the model never trains on, and you need to read the two curves together.
+    The training loss alone cannot reveal overfitting: it keeps falling either way.
+    You need a validation set the model never trains on, and you need to read the
+    two curves together.
 
     In this notebook you will:
 
@@ -168,7 +169,8 @@ CELLS = [
        loss: $L^\text{tr}_{n-1} > 0.5\, L^\text{tr}_0$;
     3. otherwise `"good fit"`.
 
-    All inequalities are strict, exactly as written. This is a rule of thumb for
+    Use each comparison exactly as written: `<=` in the first condition, strict
+    `>` and `<` in all the others. This is a rule of thumb for
     this course, not a law: "halved" is a crude stand-in for "the model has learned
     something", and a real diagnosis also looks at the accuracies and the task.
     """),
