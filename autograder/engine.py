@@ -76,8 +76,11 @@ def grade_notebook(
                 assignment, names, str(exc), "malformed"), "none", device,
                 time.perf_counter() - started, (), str(exc), config.describe_limits()))
     prepared = prepare(notebook, assignment)
-    zyg = zygote or shared_zygote(config, hide=[assignment.course_root])
-    sub = Submission(prepared.cells, zyg, config, assignment.helpers_source(), prepared.solution_sources)
+    def source() -> Zygote:
+        return zygote or shared_zygote(config, hide=[assignment.course_root])
+
+    zyg = source()
+    sub = Submission(prepared.cells, source, config, assignment.helpers_source(), prepared.solution_sources)
     internal: list[str] = []
     error = ""
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
 import subprocess
@@ -26,8 +27,10 @@ def nbgrader(args: list[str], cwd: Path, timeout: float = 900, check: bool = Tru
     A configuration file that fails to load is an error too (nbgrader itself only logs it and
     would fall back to its defaults, which run student code unsandboxed).
     """
+    env = dict(os.environ)  # nbgrader runs `alembic` by name: this interpreter's bin comes first
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, text=True,
-                          capture_output=True, timeout=timeout)
+                          capture_output=True, timeout=timeout, env=env)
     if "Exception while loading config file" in proc.stdout + proc.stderr:
         raise NNGradeError(f"nbgrader could not load {cwd / 'nbgrader_config.py'}:\n{proc.stderr[-1500:]}")
     if check and proc.returncode != 0:

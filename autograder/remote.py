@@ -20,11 +20,11 @@ import select
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from autograder._runtime import codec
 from autograder.config import GraderConfig
-from autograder.errors import MissingName, StudentCrashed, StudentError, StudentTimeout
+from autograder.errors import MissingName, NNGradeError, StudentCrashed, StudentError, StudentTimeout
 from autograder.sandbox import Zygote
 
 CRASH_REASON = "the process ended (exit(), os._exit, a signal, or a memory or CPU limit)"
@@ -148,10 +148,12 @@ class Submission:
         helpers: source of the assignment's ``student_helpers.py``, if any.
     """
 
-    def __init__(self, cells: list[tuple[int, str]], zygote: Zygote, config: GraderConfig,
-                 helpers: str | None = None, solution_cells: list[str] | None = None) -> None:
+    def __init__(self, cells: list[tuple[int, str]], zygote: Zygote | Callable[[], Zygote],
+                 config: GraderConfig, helpers: str | None = None,
+                 solution_cells: list[str] | None = None) -> None:
         self._cells = cells
-        self._zygote = zygote
+        # a callable gives a live zygote each time (a stopped one is replaced between attempts)
+        self._zygote_source = zygote if callable(zygote) else (lambda: zygote)
         self._config = config
         self._helpers = helpers
         self._solution_cells = solution_cells or []
@@ -176,7 +178,11 @@ class Submission:
             self._gen += 1
             if self._gen > 1:
                 self.restarts += 1
-            proc = _Process(self._zygote, self._config.student_settings())
+            try:
+                proc = _Process(self._zygote_source(), self._config.student_settings())
+            except NNGradeError as exc:  # no process could be started for this attempt
+                self.notes.append(f"starting a student process failed: {exc}")
+                continue
             self.isolation_status = proc.status
             order = [i for i, _ in self._cells if i not in self._skip]
             k, in_cell = 0, False

@@ -156,6 +156,7 @@ class Zygote:
                                              "sklearn.datasets")) -> None:
         self.config = config
         self.level = level
+        self.dead = False
         self.lock = threading.Lock()
         self._tmp = tempfile.TemporaryDirectory(prefix="nngrade-runtime-")
         runtime = Path(self._tmp.name) / "rt"
@@ -234,12 +235,20 @@ class Zygote:
                         namespaces=self.level in ("bwrap", "namespaces"),
                         readonly_root=self.level == "namespaces")
         with self.lock:
-            self._send(("spawn", list(settings.items())), [theirs.fileno()])
-            theirs.close()
-            reply = self._recv()
+            try:
+                self._send(("spawn", list(settings.items())), [theirs.fileno()])
+                theirs.close()
+                reply = self._recv()
+            except (OSError, EOFError, codec.CodecError):
+                self.dead = True
+                theirs.close()
+                mine.close()
+                raise NNGradeError("the student-process zygote stopped; it is restarted for the next "
+                                   "submission") from None
         _, keeper_pid, status, student_pid = reply
         if status.startswith("failed") or not str(student_pid).isdigit():
-            self.kill([keeper_pid])
+            if int(keeper_pid) > 0:
+                self.kill([keeper_pid])
             mine.close()
             raise NNGradeError(f"could not start a sandboxed student process: {status} {student_pid}")
         return [int(student_pid), int(keeper_pid)], status, mine
@@ -248,7 +257,7 @@ class Zygote:
         """Kill student processes (their PID namespaces go with them)."""
         with self.lock:
             try:
-                self._send(("kill", [int(p) for p in pids]))
+                self._send(("kill", [int(p) for p in pids if int(p) > 0]))
                 self._recv()
             except (OSError, EOFError, codec.CodecError):
                 pass
@@ -266,7 +275,7 @@ class Zygote:
             self._tmp.cleanup()
 
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        return not self.dead and self.proc.poll() is None
 
 
 def _read_exact(sock: socket.socket, n: int) -> bytes:
@@ -289,6 +298,8 @@ def shared_zygote(config: GraderConfig, hide: list[Path] | None = None) -> Zygot
            tuple(config.hide_paths))
     zyg = _POOL.get(key)
     if zyg is None or not zyg.alive():
+        if zyg is not None:
+            zyg.close()
         zyg = Zygote(config, level, hide)
         _POOL[key] = zyg
     return zyg

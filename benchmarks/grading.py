@@ -20,6 +20,7 @@ is the largest RSS a grading worker process reached.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shutil
 import statistics
@@ -66,9 +67,10 @@ def time_plain(course: Path, ids: list[str]) -> float:
     shutil.copytree(course, plain, ignore=shutil.ignore_patterns("autograded", "feedback", ".nngrade"))
     (plain / "nbgrader_config.py").write_text(PLAIN_CONFIG)
     started = time.perf_counter()
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     for aid in ids:
         subprocess.run([sys.executable, "-m", "nbgrader", "autograde", aid, "--force", "--create"],
-                       cwd=plain, capture_output=True, text=True, timeout=7200)
+                       cwd=plain, capture_output=True, text=True, timeout=7200, env=env)
     return time.perf_counter() - started
 
 
@@ -141,8 +143,6 @@ def main() -> None:
 
 
 def _cores() -> int:
-    import os
-
     return len(os.sched_getaffinity(0))
 
 

@@ -30,6 +30,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 import traceback
 import types
 from typing import Any
@@ -101,7 +102,7 @@ def zygote(control_fd: int) -> None:
         if request[0] == "spawn":
             settings = dict(request[1])
             read_end, write_end = os.pipe()
-            pid = os.fork()
+            pid = _fork_retrying()
             if pid == 0:
                 control.close()
                 os.close(read_end)
@@ -109,19 +110,51 @@ def zygote(control_fd: int) -> None:
             os.close(write_end)
             for fd in fds:
                 os.close(fd)
+            if pid < 0:
+                os.close(read_end)
+                send(control, ("spawned", -1, "failed:", "the process limit is reached (fork refused)"))
+                continue
             with os.fdopen(read_end, "rb") as pipe:
                 line = pipe.readline().decode().strip()
             kind, _, value = line.partition(" ")
             send(control, ("spawned", pid, kind, value))
         elif request[0] == "kill":
-            for pid in request[1]:
+            pids = [int(p) for p in request[1] if int(p) > 0]  # never 0 or -1 (process groups, everyone)
+            for pid in pids:
                 try:
-                    os.kill(int(pid), signal.SIGKILL)
+                    os.kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
+            _wait_gone(pids)
             send(control, ("killed",))
         elif request[0] == "exit":
             os._exit(0)
+
+
+def _fork_retrying() -> int:
+    """fork(), retried for a while when the process limit is momentarily reached; -1 if it stays so."""
+    for attempt in range(50):
+        try:
+            return os.fork()
+        except BlockingIOError:
+            time.sleep(0.02 * (attempt + 1))
+    return -1
+
+
+def _wait_gone(pids: list[int], timeout: float = 3.0) -> None:
+    """Wait until killed processes have really gone (their slots free again), up to ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = False
+        for pid in pids:
+            try:
+                os.kill(pid, 0)
+                alive = True
+            except (ProcessLookupError, PermissionError):
+                pass
+        if not alive:
+            return
+        time.sleep(0.01)
 
 
 def _libc() -> Any:
