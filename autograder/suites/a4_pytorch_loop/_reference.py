@@ -172,3 +172,19 @@ def expect_moved(log: dict[str, Any], device: torch.device, what: str) -> None:
                                      f".to(device) (device was {device.type})")
             expect(device.type in seen, f"{what}: the {role} of batch {number + 1} were moved to "
                                         f"{sorted(seen)}, not to the given device {device.type}")
+
+
+SMALL = (6, 5, 3)  # inputs, hidden units, classes of the small networks the loop checks send
+CPU = torch.device("cpu")
+
+
+def remote_case(student: Any, seed: int, n: int, batch_size: int, *, hidden: int = SMALL[1],
+                dropout: float = 0.0, host: bool = False, device: torch.device = CPU) -> tuple[Any, ...]:
+    """Data, initial weights, and handles to the model and a non-shuffled loader in the student's process."""
+    d, _, k = SMALL
+    X, y = classification_data(seed, n, d, k)
+    params = init_params(seed, d, hidden, k)
+    model = student.send(sequential(params, dropout))
+    model.to(device)
+    loader = student.helper("make_loader", X, y, batch_size, host=host)
+    return X, y, params, model, loader

@@ -11,17 +11,8 @@ from autograder.suites.a4_pytorch_loop import _reference as ref
 from autograder.testing import expect, expect_close, points
 
 SEED = 4404
-D, H, K = 6, 5, 3
-CPU = torch.device("cpu")
-
-
-def _setup(student, seed, n, batch_size, *, hidden=H, dropout=0.0, host=False, device=CPU):
-    X, y = ref.classification_data(seed, n, D, K)
-    params = ref.init_params(seed, D, hidden, K)
-    model = student.send(ref.sequential(params, dropout))
-    model.to(device)
-    loader = student.helper("make_loader", X, y, batch_size, host=host)
-    return X, y, params, model, loader
+D, H, K = ref.SMALL
+CPU = ref.CPU
 
 
 def _evaluate(student, model, loader, device):
@@ -39,7 +30,7 @@ def _evaluate(student, model, loader, device):
                 "batches, then divide both by the number of samples (accuracy is a fraction, not a percent).")
 def test_matches_reference(student):
     """mean loss per sample and accuracy in [0, 1] match the grader's, with a short last batch"""
-    X, y, params, model, loader = _setup(student, SEED, 30, 8)
+    X, y, params, model, loader = ref.remote_case(student, SEED, 30, 8)
     loss, acc = _evaluate(student, model, loader, CPU)
     expect(0.0 <= acc <= 1.0, f"evaluate's accuracy should be a fraction in [0, 1], got {acc}")
     p64 = ref.as64(params)
@@ -52,7 +43,7 @@ def test_matches_reference(student):
 @points(2, hint="Call model.eval() at the start of evaluate, so that dropout is switched off.")
 def test_eval_mode(student):
     """the model runs in eval mode (dropout off), even when it arrives in train mode"""
-    X, y, params, model, loader = _setup(student, SEED + 1, 24, 8, hidden=32, dropout=0.5)
+    X, y, params, model, loader = ref.remote_case(student, SEED + 1, 24, 8, hidden=32, dropout=0.5)
     model.train()
     recorder = student.helper("watch_modes", model)
     loss, _ = _evaluate(student, model, loader, CPU)
@@ -70,7 +61,7 @@ def test_eval_mode(student):
                 "backward or step in evaluate.")
 def test_no_grad_params_unchanged(student):
     """evaluate builds no autograd graph and leaves the parameters unchanged"""
-    X, y, params, model, loader = _setup(student, SEED + 2, 20, 8)
+    X, y, params, model, loader = ref.remote_case(student, SEED + 2, 20, 8)
     before = model.state_dict()
     recorder = student.helper("watch_modes", model)
     _evaluate(student, model, loader, CPU)
@@ -89,7 +80,7 @@ def test_no_grad_params_unchanged(student):
                 "labels.to(device)` before the forward pass.")
 def test_batches_on_device(student, device):
     """every batch (inputs and labels) is moved to the given device before use"""
-    X, y, params, model, loader = _setup(student, SEED + 3, 16, 8, host=True, device=device)
+    X, y, params, model, loader = ref.remote_case(student, SEED + 3, 16, 8, host=True, device=device)
     loss, acc = _evaluate(student, model, loader, device)
     ref.expect_moved(student.helper("moves", loader), device, "evaluate")
     p64 = ref.as64(params)

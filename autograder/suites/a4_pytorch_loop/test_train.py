@@ -14,19 +14,9 @@ from autograder.suites.a4_pytorch_loop import _reference as ref
 from autograder.testing import expect, expect_close, points
 
 SEED = 4403
-D, H, K = 6, 5, 3
+D, H, K = ref.SMALL
 LR = 0.5
-CPU = torch.device("cpu")
-
-
-def _setup(student, seed, n, batch_size, *, hidden=H, dropout=0.0, host=False, device=CPU):
-    """Data, initial weights, and handles to the model and a non-shuffled loader in the student's process."""
-    X, y = ref.classification_data(seed, n, D, K)
-    params = ref.init_params(seed, D, hidden, K)
-    model = student.send(ref.sequential(params, dropout))
-    model.to(device)
-    loader = student.helper("make_loader", X, y, batch_size, host=host)
-    return X, y, params, model, loader
+CPU = ref.CPU
 
 
 def _number(value, what):
@@ -66,7 +56,7 @@ def _order_problem(events, n_batches):
                 "labels), loss.backward(), optimizer.step(), in that order.")
 def test_loop_order(student):
     """gradients are cleared before every backward, and step follows backward, in every batch"""
-    X, y, params, model, loader = _setup(student, SEED, 10, 4)
+    X, y, params, model, loader = ref.remote_case(student, SEED, 10, 4)
     optimizer = student.helper("recording_sgd", model, LR)
     student.train_one_epoch(model, loader, optimizer, student.helper("cross_entropy"), CPU)
     problem = _order_problem(student.helper("events", optimizer), n_batches=3)
@@ -84,7 +74,7 @@ def test_loop_order(student):
                 "short last batch must count for fewer samples than a full one.")
 def test_mean_loss_per_sample(student, n, batch_size):
     """the returned loss is the mean over samples, so a short last batch weighs less"""
-    X, y, params, model, loader = _setup(student, SEED + n, n, batch_size)
+    X, y, params, model, loader = ref.remote_case(student, SEED + n, n, batch_size)
     optimizer = student.helper("recording_sgd", model, 0.0)  # lr 0: the weights stay put
     got = _number(student.train_one_epoch(model, loader, optimizer, student.helper("cross_entropy"), CPU),
                   "train_one_epoch")
@@ -103,7 +93,7 @@ def test_mean_loss_per_sample(student, n, batch_size):
                 "(evaluate leaves it there), and dropout only acts in train mode.")
 def test_train_mode(student):
     """the model trains in train mode, even when it arrives in eval mode"""
-    X, y, params, model, loader = _setup(student, SEED + 1, 12, 4, hidden=32, dropout=0.5)
+    X, y, params, model, loader = ref.remote_case(student, SEED + 1, 12, 4, hidden=32, dropout=0.5)
     model.eval()
     recorder = student.helper("watch_modes", model)
     optimizer = student.helper("recording_sgd", model, 0.0)
@@ -124,7 +114,7 @@ def test_train_mode(student):
                 "labels.to(device)` before the forward pass (the model is already there).")
 def test_batches_on_device(student, device):
     """every batch (inputs and labels) is moved to the given device before use"""
-    X, y, params, model, loader = _setup(student, SEED + 2, 8, 4, host=True, device=device)
+    X, y, params, model, loader = ref.remote_case(student, SEED + 2, 8, 4, host=True, device=device)
     optimizer = student.helper("recording_sgd", model, 0.0)
     got = _number(student.train_one_epoch(model, loader, optimizer, student.helper("cross_entropy"), device),
                   "train_one_epoch")
