@@ -44,7 +44,7 @@ import numpy as np
 import pytest
 from nbformat.notebooknode import NotebookNode
 
-from autograder import remote
+from autograder import remote, sandbox
 from autograder._runtime import codec
 from autograder.assignment import SUITES_DIR, Assignment
 from autograder.config import GraderConfig, load_config
@@ -261,7 +261,11 @@ def _check_nothing_read(ctx: Ctx, graded: Graded) -> None:
         for key, value in report.items():
             if key.startswith("ls "):
                 names = value.split()[1:] if value.startswith("LS") else []
-                assert set(names) <= {"autograder"}, f"{key} lists course files: {names}"
+                # mount points only: the hidden package, and an interpreter bound back (a .venv in the course)
+                folder = Path(key[3:])
+                bound = {Path(p).relative_to(folder).parts[0] for p in sandbox._revealed_paths()
+                         if Path(p).is_relative_to(folder) and Path(p) != folder}
+                assert set(names) <= {"autograder"} | bound, f"{key} lists course files: {names}"
             else:
                 assert value.startswith("ERR"), f"the student read {key}"
     secrets = [(SUITES_DIR / AID / "_reference.py").read_text()[:200], "def test_step_at_zero"]
