@@ -119,9 +119,15 @@ def _item(job: Job, data: dict[str, Any]) -> BatchItem:
 
 def run_local(course_root: Path, config: GraderConfig, jobs: list[Job], workers: int,
               on_done: Callable[[BatchItem], None]) -> list[BatchItem]:
-    """Grade ``jobs`` with ``workers`` local processes (forked, so imports are shared; each its own zygote)."""
+    """Grade ``jobs`` with ``workers`` local processes, each with its own zygote.
+
+    Workers come from a fork server that has imported the engine and torch but run nothing:
+    forking the caller itself is unsafe once it has run torch (its OpenMP threads do not
+    survive a fork), and spawning re-imports everything per worker.
+    """
     items: list[BatchItem] = []
-    ctx = get_context("fork")
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(["autograder.batch", "numpy", "torch"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm_forked,
                              initargs=(config, str(course_root))) as pool:
         futures = {pool.submit(grade_job, str(course_root), config, job): job for job in jobs}

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from autograder.generate import answer_key, assignment_ids, nbgrader
 from autograder.mutants import load_mutants
+from autograder.progress import progress_steps
 
 MALFORMED = '{"cells": [ {"cell_type": "code", "source": "def step(z):\n'  # cut off mid-file
 
@@ -91,10 +92,11 @@ def run_demo(repo_root: Path, directory: Path | None, ids: list[str], isolation:
     console.print(f"demo course: {course}")
     students = build_class(repo_root, course, ids)
     console.print(f"submitted {len(students)} notebooks; running nbgrader autograde ...")
-    for aid in ids:
+    steps = [(f"{verb} {aid}", verb, aid) for aid in ids for verb in ("autograde", "generate_feedback")]
+    for _, verb, aid in progress_steps(steps, "nbgrader", False if quiet else None):
         # nbgrader exits non-zero when any notebook failed (the malformed one); the rest are graded
-        nbgrader(["autograde", aid, "--force", "--create"], course, timeout=3000, check=False)
-        nbgrader(["generate_feedback", aid, "--force"], course)
+        nbgrader([verb, aid, "--force"] + (["--create"] if verb == "autograde" else []), course,
+                 timeout=3000, check=verb != "autograde")
     nbgrader(["export", "--to", str(course / "grades.csv")], course)
     grades = read_grades(course)
     auto_max = {}
