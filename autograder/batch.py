@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import resource
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -102,6 +103,8 @@ def _warm(config: GraderConfig, course_root: str) -> None:
     """Start this worker's zygote before the first job arrives."""
     from autograder.sandbox import shared_zygote
 
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1 if config.jobs > 1 else sys.modules["torch"].get_num_threads())
     shared_zygote(config, hide=[Path(course_root)])
 
 
@@ -111,6 +114,16 @@ def _warm_forked(config: GraderConfig, course_root: str) -> None:
 
     sandbox._POOL.clear()
     _warm(config, course_root)
+
+
+def _one_thread_each() -> None:
+    """With several grading processes on the machine, each uses one BLAS/OpenMP thread.
+
+    Set before the fork server or Dask workers start, so they inherit it (the caller's own
+    threads are left as they are unless it has not imported numpy yet).
+    """
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
 
 
 def _item(job: Job, data: dict[str, Any]) -> BatchItem:
@@ -126,6 +139,7 @@ def run_local(course_root: Path, config: GraderConfig, jobs: list[Job], workers:
     survive a fork), and spawning re-imports everything per worker.
     """
     items: list[BatchItem] = []
+    _one_thread_each()
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(["autograder.batch", "numpy", "torch"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm_forked,
@@ -147,6 +161,7 @@ def run_dask(course_root: Path, config: GraderConfig, jobs: list[Job], workers: 
     from dask.distributed import Client, LocalCluster, as_completed as dask_completed
 
     cluster = None
+    _one_thread_each()
     if scheduler:
         client = Client(scheduler)
     else:

@@ -94,3 +94,30 @@ def test_grade_batch_command_writes_the_gradebook(tmp_path):
     with open(tmp_path / "grades.csv", newline="") as f:
         grades = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(f)}
     assert grades == {"alice": 21.0, "bob": 14.0}
+
+
+def test_parallel_workers_after_the_caller_has_used_torch(tmp_path):
+    """Workers must not be forked from a process whose torch threads have run (that deadlocks)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent(f'''
+        import torch
+        from pathlib import Path
+        from autograder.batch import Job, grade_batch
+        from autograder.config import load_config
+        from autograder.demo import make_course
+        if __name__ == "__main__":
+            torch.set_num_threads(2)
+            torch.ones(256, 256) @ torch.ones(256, 256)
+            course = Path({str(tmp_path / "course")!r})
+            make_course(Path({str(ROOT)!r}), course, [{AID!r}])
+            key = Path({str(ROOT / "solutions" / AID / f"{AID}.ipynb")!r}).read_text()
+            jobs = [Job(f"s{{i}}", {AID!r}, key) for i in range(3)]
+            items = grade_batch(course, load_config(course), jobs, workers=2)
+            print("SCORES", [it.graded.result.score for it in items])
+    '''))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert "SCORES [21.0, 21.0, 21.0]" in proc.stdout, proc.stdout + proc.stderr
