@@ -108,14 +108,6 @@ def _warm(config: GraderConfig, course_root: str) -> None:
     shared_zygote(config, hide=[Path(course_root)])
 
 
-def _warm_forked(config: GraderConfig, course_root: str) -> None:
-    """In a forked worker: forget the parent's zygotes (never close them), start our own."""
-    from autograder import sandbox
-
-    sandbox._POOL.clear()
-    _warm(config, course_root)
-
-
 def _one_thread_each() -> None:
     """With several grading processes on the machine, each uses one BLAS/OpenMP thread.
 
@@ -142,7 +134,7 @@ def run_local(course_root: Path, config: GraderConfig, jobs: list[Job], workers:
     _one_thread_each()
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(["autograder.batch", "numpy", "torch"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm_forked,
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm,
                              initargs=(config, str(course_root))) as pool:
         futures = {pool.submit(grade_job, str(course_root), config, job): job for job in jobs}
         for fut in as_completed(futures):
