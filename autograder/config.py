@@ -37,6 +37,9 @@ class GraderConfig:
         threads: torch/OpenMP threads per student process.
         jobs: submissions graded at once by batch commands.
         hide_paths: extra folders hidden from student processes.
+        student_uid: the user id student processes run as when the grader is root (it must own
+            nothing of the grader's; 65534 is ``nobody``). An ordinary grader's students keep its id.
+        tmp_mb: size of each student process's private ``/tmp`` (tmpfs; ``/dev/shm`` gets up to 64).
     """
 
     isolation: str = "auto"
@@ -53,6 +56,8 @@ class GraderConfig:
     threads: int = 1
     jobs: int = 1
     hide_paths: tuple[str, ...] = field(default_factory=tuple)
+    student_uid: int = 65534
+    tmp_mb: int = 256
 
     def resolved_device(self) -> str:
         """``cpu`` or ``cuda`` (``auto`` asks torch)."""
@@ -79,6 +84,8 @@ class GraderConfig:
             "threads": self.threads,
             "device": self.resolved_device(),
             "output_bytes": self.output_kb * 1024,
+            "student_uid": self.student_uid,
+            "tmp_mb": self.tmp_mb,
         }
 
     def describe_limits(self) -> str:

@@ -9,9 +9,13 @@ Levels, strongest first (``auto`` picks the strongest that works here):
 - ``namespaces``: no bubblewrap; each student process unshares user, mount,
   PID and network namespaces itself, remounts the root read-only and hides the
   same paths.
-- ``process``: plain processes in their own session, with rlimits only. A
-  warning says so: a hostile submission can read course files and may leave
-  processes behind.
+- ``process``: plain processes in their own session, with rlimits only. Used
+  only when asked for by name (``auto`` never picks it); every result says so: a
+  hostile submission can read course files and may leave processes behind.
+
+At both sandboxed levels each student process is then confined the same way
+(``_runtime/confine.py``): locked mounts, no capabilities, ``no_new_privs``, a
+seccomp filter, and, when the grader is root, an unprivileged user id.
 """
 
 from __future__ import annotations
@@ -66,18 +70,24 @@ def _unshare_works() -> bool:
 
 
 def detect_level(requested: str = "auto") -> str:
-    """The isolation level to use: ``requested``, or the strongest available for ``auto``."""
+    """The isolation level to use: ``requested``, or the strongest sandboxed one for ``auto``.
+
+    ``auto`` never falls back to ``process``: without bubblewrap and user namespaces it is an
+    error, and ``process`` must be asked for by name.
+    """
     if requested not in ("auto",) + LEVELS:
         raise NNGradeError(f"unknown isolation level {requested!r}; use auto, " + ", ".join(LEVELS))
     available = [lvl for lvl, ok in (("bwrap", _bwrap_works()), ("namespaces", _unshare_works()),
                                      ("process", True)) if ok]
     if requested == "auto":
-        level = available[0]
-        if level == "process":
-            warnings.warn("no bubblewrap and no user namespaces here: student code runs as a plain "
-                          "process (rlimits only). Install bubblewrap for isolation.", IsolationWarning,
-                          stacklevel=2)
-        return level
+        if available[0] == "process":
+            raise NNGradeError("no sandbox is available here (no bubblewrap, no user namespaces): install "
+                               "bubblewrap (apt-get install -y bubblewrap), or set isolation = \"process\" "
+                               "to grade without one (trusted notebooks only)")
+        return available[0]
+    if requested == "process":
+        warnings.warn("isolation = process: student code runs as a plain process (rlimits only), "
+                      "with the grader's user id and view of the machine", IsolationWarning, stacklevel=2)
     if requested not in available:
         raise NNGradeError(f"isolation level {requested!r} is not available on this machine "
                            f"(available: {', '.join(available)})")
@@ -95,6 +105,24 @@ def _hidden_paths(config: GraderConfig, extra: list[Path]) -> list[str]:
     paths.update(Path(p).resolve() for p in config.hide_paths)
     paths.update(Path(p) for p in SYSTEM_HIDDEN)
     return sorted(str(p) for p in paths if p.is_dir())
+
+
+def _grader_is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def matplotlib_seed() -> Path | None:
+    """A folder holding matplotlib's font cache, built here (trusted) once; the zygote copies it.
+
+    Nothing the sandbox can write is ever read back by a later run: the zygote gets a copy.
+    """
+    try:
+        import matplotlib
+        from matplotlib import font_manager  # noqa: F401  (builds or loads the grader's cache)
+    except ImportError:
+        return None
+    cache = Path(matplotlib.get_cachedir())
+    return cache if any(cache.glob("fontlist-*.json")) else None
 
 
 def _revealed_paths() -> list[str]:
@@ -161,8 +189,13 @@ class Zygote:
         self._tmp = tempfile.TemporaryDirectory(prefix="nngrade-runtime-")
         runtime = Path(self._tmp.name) / "rt"
         runtime.mkdir()
-        for name in ("codec.py", "worker.py"):
-            shutil.copy(RUNTIME_DIR / name, runtime / name)
+        seed = matplotlib_seed()
+        if seed is not None:
+            (runtime / "mpl").mkdir()
+            for path in seed.glob("fontlist-*.json"):
+                shutil.copy(path, runtime / "mpl" / path.name)
+        for path in RUNTIME_DIR.glob("*.py"):  # the student side imports nothing from the package
+            shutil.copy(path, runtime / path.name)
         self.hide = _hidden_paths(config, list(hide or []))
         self.reveal = _revealed_paths()
         self.mounts = mount_plan(self.hide, self.reveal)
@@ -171,12 +204,14 @@ class Zygote:
         self.cgroup_ok = self.cgroup.path is not None
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "MPLBACKEND": "Agg", "HOME": "/tmp",
-               "MPLCONFIGDIR": "/tmp/.mpl", "PYTHONDONTWRITEBYTECODE": "1",
+               "MPLCONFIGDIR": str(Path(self._tmp.name) / "mpl"), "PYTHONDONTWRITEBYTECODE": "1",
+               "NNGRADE_MPL_SEED": str(runtime / "mpl"),
                "OMP_NUM_THREADS": str(config.threads), "NNGRADE_PRELOAD": ",".join(preload)}
         inner_rt = str(runtime)
         argv = [sys.executable, "-I", "-B", str(runtime / "worker.py"), str(child.fileno())]
         if level == "bwrap":
             inner_rt = "/tmp/.nngrade-rt"
+            env.update(MPLCONFIGDIR="/tmp/.mpl", NNGRADE_MPL_SEED=inner_rt + "/mpl")
             argv = self._bwrap_argv(runtime, inner_rt, env) + [
                 sys.executable, "-I", "-B", inner_rt + "/worker.py", str(child.fileno())]
         self._stderr = open(Path(self._tmp.name) / "zygote.log", "w+b")
@@ -198,9 +233,12 @@ class Zygote:
         self.preloaded = tuple(reply[2])
 
     def _bwrap_argv(self, runtime: Path, inner_rt: str, env: dict[str, str]) -> list[str]:
+        # as root, no user namespace for the zygote: it stays the real root (trusted code, never runs
+        # a student's) so that each keeper can hand its student an unprivileged user id
+        unshare = (["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+                    "--cap-add", "ALL"] if _grader_is_root() else ["--unshare-all"])
         argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                "--tmpfs", "/tmp", "--unshare-all", "--die-with-parent", "--new-session",
-                "--clearenv"]
+                "--tmpfs", "/tmp", *unshare, "--die-with-parent", "--new-session", "--clearenv"]
         for key, value in env.items():
             argv += ["--setenv", key, value]
         for kind, path in self.mounts:
@@ -208,9 +246,8 @@ class Zygote:
                      "mask": ["--ro-bind", "/dev/null", path]}[kind]
         for dev in sorted(Path("/dev").glob("nvidia*")):
             argv += ["--dev-bind", str(dev), str(dev)]
-        cache = Path.home() / ".cache" / "nngrade" / "mpl"  # matplotlib's font cache, kept between runs
-        cache.mkdir(parents=True, exist_ok=True)
-        argv += ["--bind", str(cache), "/tmp/.mpl", "--ro-bind", str(runtime), inner_rt, "--chdir", "/"]
+        # nothing of the host is bound writable: the runtime (with the font-cache seed) is read-only
+        argv += ["--ro-bind", str(runtime), inner_rt, "--chdir", "/"]
         return argv
 
     def _send(self, tree: Any, fds: list[int] | None = None) -> None:

@@ -21,11 +21,9 @@ from __future__ import annotations
 import ast
 import base64
 import builtins
-import ctypes
 import io
 import linecache
 import os
-import resource
 import signal
 import socket
 import struct
@@ -37,17 +35,8 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the script's folder out
 import codec  # noqa: E402
+import confine  # noqa: E402
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
-MS_REC = 16384
-MS_PRIVATE = 1 << 18
-MS_NOSUID = 2
-MS_NODEV = 4
-PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
 MAX_TEXT = 64 * 1024
 
 
@@ -80,6 +69,7 @@ def _read_exact(sock: socket.socket, n: int) -> bytes:
 def zygote(control_fd: int) -> None:
     """Import once, then fork a sandboxed student process per request."""
     os.environ.setdefault("MPLBACKEND", "Agg")
+    _seed_matplotlib_cache()
     preload = [m for m in os.environ.get("NNGRADE_PRELOAD", "").split(",") if m]
     for name in preload:
         try:
@@ -89,7 +79,7 @@ def zygote(control_fd: int) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     control = socket.socket(fileno=control_fd)
     # not dumpable: a student process (same uid) cannot open this zygote's or a keeper's /proc/<pid>/mem
-    _libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    confine.libc().prctl(confine.PR_SET_DUMPABLE, 0, 0, 0, 0)
     send(control, ("ready", os.getpid(), sorted(m for m in preload if m in sys.modules)))
     while True:
         try:
@@ -131,6 +121,21 @@ def zygote(control_fd: int) -> None:
             os._exit(0)
 
 
+def _seed_matplotlib_cache() -> None:
+    """Copy the font cache the grader prepared (read-only) into this zygote's own config folder."""
+    seed, target = os.environ.get("NNGRADE_MPL_SEED", ""), os.environ.get("MPLCONFIGDIR", "")
+    if not seed or not target or not os.path.isdir(seed):
+        return
+    try:
+        os.makedirs(target, exist_ok=True)
+        for name in os.listdir(seed):
+            if name.endswith(".json"):
+                with open(os.path.join(seed, name), "rb") as src, open(os.path.join(target, name), "wb") as dst:
+                    dst.write(src.read())
+    except OSError:
+        pass  # matplotlib then builds its cache itself (slower, same result)
+
+
 def _fork_retrying() -> int:
     """fork(), retried for a while when the process limit is momentarily reached; -1 if it stays so."""
     for attempt in range(50):
@@ -157,89 +162,28 @@ def _wait_gone(pids: list[int], timeout: float = 3.0) -> None:
         time.sleep(0.01)
 
 
-def _libc() -> Any:
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _enter_namespaces(settings: dict[str, Any]) -> str:
-    """Unshare user, mount, PID and network namespaces, then lay out the file system.
-
-    ``settings["mounts"]`` is an ordered list of ``("hide", path)`` (an empty tmpfs over it),
-    ``("reveal", path)`` (the original folder bound back read-only) and ``("mask", path)``
-    (``/dev/null`` over a file), shallow paths first, applied after a fresh ``/tmp`` and
-    ``/dev/shm``. Fails closed: any step that does not take, or a hidden folder that is not
-    empty afterwards, is reported and the student process is not started.
-    """
-    if not settings.get("namespaces"):
-        return "off"
-    libc = _libc()
-    uid, gid = os.getuid(), os.getgid()
-    mounts = [(str(kind), str(path)) for kind, path in settings.get("mounts", [])]
-    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET) != 0:
-        return "failed: unshare errno %d" % ctypes.get_errno()
-    with open("/proc/self/setgroups", "w") as f:
-        f.write("deny")
-    with open("/proc/self/uid_map", "w") as f:
-        f.write(f"0 {uid} 1")
-    with open("/proc/self/gid_map", "w") as f:
-        f.write(f"0 {gid} 1")
-    libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
-    # folders to bind back, opened in this mount namespace before anything covers them
-    keep = {p: os.open(p, os.O_PATH) for kind, p in mounts if kind == "reveal" and os.path.isdir(p)}
-    if settings.get("readonly_root"):
-        _remount_readonly(libc)
-    for path in ("/tmp", "/dev/shm"):
-        if os.path.isdir(path) and libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
-                                              b"size=256m,mode=1777") != 0:
-            return "failed: tmpfs over %s errno %d" % (path, ctypes.get_errno())
-    for kind, path in mounts:
-        if kind == "hide" and os.path.isdir(path):
-            if libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64k") != 0:
-                return "failed: tmpfs over %s errno %d" % (path, ctypes.get_errno())
-        elif kind == "reveal" and path in keep:
-            os.makedirs(path, exist_ok=True)
-            if libc.mount(f"/proc/self/fd/{keep[path]}".encode(), path.encode(), None, 4096 | MS_REC, None) != 0:
-                return "failed: bind %s errno %d" % (path, ctypes.get_errno())
-            libc.mount(None, path.encode(), None, 4096 | 32 | 1 | MS_REC, None)
-        elif kind == "mask" and os.path.isfile(path):
-            if libc.mount(b"/dev/null", path.encode(), None, 4096, None) != 0:
-                return "failed: mask %s errno %d" % (path, ctypes.get_errno())
-    for fd in keep.values():
-        os.close(fd)
-    for kind, path in mounts:
-        if kind == "hide" and os.path.isdir(path):
-            revealed_inside = [r for k, r in mounts if k == "reveal" and r.startswith(path.rstrip("/") + "/")]
-            extra = [e for e in os.listdir(path)
-                     if not any(r.startswith(os.path.join(path, e)) for r in revealed_inside)]
-            if extra:
-                return "failed: %s is still visible" % path
-    return "on"
-
-
-def _remount_readonly(libc: Any) -> None:
-    """Make every mount read-only in this (private) mount namespace."""
-    ms_bind, ms_remount, ms_rdonly = 4096, 32, 1
-    flag_bits = {"nosuid": 2, "nodev": 4, "noexec": 8, "relatime": 1 << 21, "noatime": 1024,
-                 "nodiratime": 2048}
-    with open("/proc/self/mountinfo") as f:
-        rows = [line.split() for line in f]
-    for row in rows:
-        mountpoint, options = row[4], row[5].split(",")
-        flags = ms_bind | ms_remount | ms_rdonly
-        for opt in options:
-            flags |= flag_bits.get(opt, 0)
-        libc.mount(None, mountpoint.encode(), None, flags, None)
-
-
 def _keeper(sock_fd: int, settings: dict[str, Any], report_fd: int) -> None:
-    """Between zygote and student: enter namespaces, fork the student, wait for it."""
+    """Between zygote and student: enter namespaces, fork the student, wait for it.
+
+    Reports one line on ``report_fd``: ``"<isolation status> <student pid>"`` once the student
+    has confined itself, or ``"failed: <why>"``.
+    """
     try:
-        status = _enter_namespaces(settings)
+        status = confine.enter_keeper_namespaces(settings) if settings.get("namespaces") else "off"
+        ready_r, ready_w = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(report_fd)
-            _student_main(sock_fd, settings)
-        os.write(report_fd, f"{status} {pid}\n".encode())
+            os.close(ready_r)
+            _student_main(sock_fd, settings, ready_w)
+        os.close(ready_w)
+        with os.fdopen(ready_r, "rb") as ready:
+            word = ready.readline().decode(errors="replace").strip()
+        if word != "confined":
+            os.kill(pid, signal.SIGKILL)
+            os.write(report_fd, f"failed: {word or 'the student process ended while confining itself'}\n".encode())
+        else:
+            os.write(report_fd, f"{status} {pid}\n".encode())
         os.close(report_fd)
         os.close(sock_fd)
         while True:
@@ -258,54 +202,39 @@ def _keeper(sock_fd: int, settings: dict[str, Any], report_fd: int) -> None:
     os._exit(0)
 
 
-def _set_limits(settings: dict[str, Any]) -> None:
-    def lim(which: int, value: int | None) -> None:
-        if value is None:
-            return
-        try:
-            resource.setrlimit(which, (value, value))
-        except (ValueError, OSError):
-            pass
-
-    lim(resource.RLIMIT_CORE, 0)
-    mem = settings.get("memory_bytes")
-    lim(resource.RLIMIT_DATA, mem)
-    lim(resource.RLIMIT_CPU, settings.get("cpu_seconds"))
-    lim(resource.RLIMIT_FSIZE, settings.get("file_size_bytes"))
-    lim(resource.RLIMIT_NPROC, settings.get("max_processes"))
-    lim(resource.RLIMIT_NOFILE, 256)
-
-
-def _student_main(sock_fd: int, settings: dict[str, Any]) -> None:
+def _student_main(sock_fd: int, settings: dict[str, Any], ready_fd: int) -> None:
     try:
-        libc = _libc()
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if settings.get("namespaces"):
-            # a /proc of its own PID namespace; where that is refused (under bubblewrap), an empty
-            # /proc rather than a view of the zygote's processes
-            if libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | 8, None) != 0:
-                if libc.mount(b"tmpfs", b"/proc", b"tmpfs", MS_NOSUID | MS_NODEV | 8 | 1, b"size=4k") != 0:
-                    os._exit(3)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         try:
-            os.setsid()
-        except OSError:
-            pass
-        work = "/tmp/work"
-        os.makedirs(work, exist_ok=True)
-        os.chdir(work)
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(devnull, fd)
-        keep = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "TMPDIR": "/tmp",
-                "MPLBACKEND": "Agg", "OMP_NUM_THREADS": str(settings.get("threads", 1)),
-                "PYTHONHASHSEED": "0"}
-        os.environ.clear()
-        os.environ.update(keep)
-        torch = sys.modules.get("torch")
-        if torch is not None:
-            torch.set_num_threads(int(settings.get("threads", 1)))
-        _set_limits(settings)
+            if settings.get("namespaces"):
+                confine.confine_student(settings)
+            else:
+                confine.libc().prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            try:
+                os.setsid()
+            except OSError:
+                pass
+            work = "/tmp/work"
+            os.makedirs(work, exist_ok=True)
+            os.chdir(work)
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)
+            keep = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "TMPDIR": "/tmp",
+                    "USER": "student", "LOGNAME": "student", "MPLBACKEND": "Agg",
+                    "MPLCONFIGDIR": work + "/.config/matplotlib",
+                    "OMP_NUM_THREADS": str(settings.get("threads", 1)), "PYTHONHASHSEED": "0"}
+            os.environ.clear()
+            os.environ.update(keep)
+            torch = sys.modules.get("torch")
+            if torch is not None:
+                torch.set_num_threads(int(settings.get("threads", 1)))
+            confine.set_limits(settings)
+        except BaseException as exc:
+            os.write(ready_fd, f"{type(exc).__name__}: {exc}\n".encode()[:500])
+            os._exit(3)
+        os.write(ready_fd, b"confined\n")
+        os.close(ready_fd)
         sock = socket.socket(fileno=sock_fd)
         Student(sock, settings).serve()
     except BaseException:
