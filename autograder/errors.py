@@ -52,3 +52,19 @@ class StudentCrashed(StudentError):
     def __init__(self, where: str, reason: str) -> None:
         super().__init__("ProcessDied", reason, where)
         self.reason = reason
+
+
+class GradingDeadline(StudentTimeout):
+    """The notebook's grading as a whole ran past ``grading_timeout``; the remaining checks are not run."""
+
+    def __init__(self, where: str, seconds: float) -> None:
+        super().__init__(where, seconds)
+        self.reason = (f"the grading of your notebook ran past its total limit of {seconds:g} s "
+                       "(grading_timeout); this and the remaining checks were not run")
+
+
+class GraderFault(NNGradeError):
+    """The grader or the machine failed (no student process could be started, the zygote died).
+
+    Not the student's doing: a result that holds one is never cached and is graded again.
+    """
