@@ -181,7 +181,7 @@ cells = [
     """),
     tests("test_train", 9, """
     _X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
-    _w, _b, _err = train_perceptron(_X, np.array([0, 0, 0, 1]))
+    _w, _b, _err = train_perceptron(_X, np.array([0, 0, 0, 1]), lr=0.25)
     assert _err[-1] == 0, f"AND is linearly separable, so the last epoch should have 0 errors; errors were {_err}"
     assert list(predict(_X, _w, _b)) == [0, 0, 0, 1], f"the trained perceptron should compute AND, got {predict(_X, _w, _b)}"
     print("Visible checks passed. Hidden checks of train_perceptron run at grading.")
@@ -191,6 +191,13 @@ cells = [
 
     Run the experiments below. They train one perceptron per gate and draw the learned decision
     boundary, the line $w_1 x_1 + w_2 x_2 + b = 0$.
+
+    The learning rate is 0.25, a power of two, so every weight, bias and weighted sum below is
+    computed exactly (no rounding): what the printout and the plot show is exactly what the rule
+    does. For AND and OR some samples end up exactly *on* the learned boundary ($z = 0$): the
+    neuron fires there (`step(0) = 1`), so they are predicted 1, and all of them are labelled 1. (With
+    `lr=0.1`, which binary floating point cannot hold exactly, AND ends with
+    `b = -0.20000000000000004` and a sum of `-2.8e-17` at (1, 0): right only by a rounding error.)
     """),
     locked("gates", """
     X_gate = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
@@ -203,10 +210,10 @@ cells = [
     code("""
     results = {}
     for name, labels in gates.items():
-        w, b, errors = train_perceptron(X_gate, labels, lr=0.1, epochs=100)
+        w, b, errors = train_perceptron(X_gate, labels, lr=0.25, epochs=100)
         results[name] = (w, b, errors)
         outcome = f"converged after {len(errors)} epochs" if errors[-1] == 0 else f"still {errors[-1]} errors after {len(errors)} epochs"
-        print(f"{name:>3}: w={np.round(w, 2)}, b={b:.2f}, {outcome}")
+        print(f"{name:>3}: w={w}, b={b}, z at the four inputs={X_gate @ w + b}, {outcome}")
 
     fig, axes = plt.subplots(1, 3, figsize=(12, 4))
     grid = np.linspace(-0.5, 1.5, 50)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from autograder.suites.a1_perceptron._reference import ref_update
-from autograder.testing import expect, expect_close, points
+from autograder.testing import expect, expect_close, fail, points
 
 
 def _check(student, w, b, x, y, lr, what, hidden=False):
@@ -38,12 +38,22 @@ def test_correct_is_noop(student):
 
 @points(1, hint="Build new arrays (`w_new = w + ...`); `w += ...` changes the caller's array.")
 def test_inputs_not_mutated(student):
-    """perceptron_update leaves its arguments unchanged"""
-    w0, x0 = np.array([0.0, 0.0, 0.0]), np.array([1.0, 2.0, 3.0])
+    """perceptron_update leaves its arguments unchanged and returns a new, changed pair"""
+    w0, x0 = np.array([0.5, -1.0, 0.25]), np.array([1.0, 2.0, 3.0])
+    call = "perceptron_update(w=[0.5, -1, 0.25], b=0.1, x=[1, 2, 3], y=1, lr=1)"
     w_remote, x_remote = student.send(w0.copy()), student.send(x0.copy())
-    student.perceptron_update(w_remote, 0.0, x_remote, 0, 1.0)
+    got_w, got_b = student.perceptron_update(w_remote, 0.1, x_remote, 1, 1.0)
     expect(np.array_equal(w_remote.fetch(), w0), "perceptron_update modified the w it was given")
     expect(np.array_equal(x_remote.fetch(), x0), "perceptron_update modified the x it was given")
+    try:
+        got_w, got_b = np.asarray(got_w, dtype=np.float64), float(got_b)
+    except (TypeError, ValueError):
+        fail(f"{call} should return (w_new, b_new): an array and a number")
+    expect(got_w.shape == w0.shape and bool(np.all(np.isfinite(got_w))) and np.isfinite(got_b),
+           f"{call} should return a finite w_new of shape (3,) and a finite b_new")
+    expect(not (np.array_equal(got_w, w0) and got_b == 0.1),
+           f"{call} returned its inputs unchanged, but this sample is misclassified (z = -0.65, y = 1), "
+           "so the update must change them")
 
 
 @points(1, hint="Use the step of w . x + b as the prediction, and lr * (y - y_hat) as the step size.")
