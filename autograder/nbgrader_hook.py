@@ -22,6 +22,7 @@ from traitlets import Unicode
 from autograder.assignment import Assignment, find_course_root, nbgrader_meta, is_test_cell
 from autograder.config import load_config
 from autograder.cache import grade_cached
+from autograder.cell_outputs import to_nbformat
 from autograder.engine import Graded
 from autograder.remote import CellRun
 from autograder.results import render_part, render_summary
@@ -30,24 +31,14 @@ RESULTS_DIR = ".nngrade/results"
 
 
 def outputs_of(run: CellRun | None) -> list[NotebookNode]:
-    """nbformat outputs from what a cell did in the student process (text, PNG, errors only)."""
+    """nbformat outputs from what a cell showed in the student process, as Jupyter saves them.
+
+    Streams, execute_result and display_data MIME bundles (allowlisted types only) and
+    errors with IPython's traceback; see :mod:`autograder.cell_outputs`.
+    """
     if run is None:
         return []
-    out = []
-    for item in run.outputs:
-        kind = item[0]
-        if kind in ("stdout", "stderr"):
-            out.append({"output_type": "stream", "name": kind, "text": str(item[1])})
-        elif kind == "result":
-            out.append({"output_type": "execute_result", "execution_count": None, "metadata": {},
-                        "data": {"text/plain": str(item[1])}})
-        elif kind == "png":
-            out.append({"output_type": "display_data", "metadata": {}, "data": {"image/png": str(item[1])}})
-        elif kind == "error":
-            tb = [line for line in str(item[3]).splitlines() if line] + [f"{item[1]}: {item[2]}"]
-            out.append({"output_type": "error", "ename": str(item[1]), "evalue": str(item[2]),
-                        "traceback": tb})
-    return [from_dict(o) for o in out]
+    return [from_dict(o) for o in to_nbformat(run.outputs)]
 
 
 def write_back(nb: NotebookNode, graded: Graded, assignment: Assignment) -> None:

@@ -239,23 +239,9 @@ class Submission:
         """Keep what a cell displayed, checked and capped here (the student's own caps are not trusted)."""
         if index in self.cell_runs:
             return
-        limit = self._config.output_kb * 1024
-        kept: list[Any] = []
-        images = 0
-        for item in outputs if isinstance(outputs, list) else []:
-            if not isinstance(item, tuple) or not item or not all(isinstance(x, str) for x in item):
-                continue
-            kind = item[0]
-            if kind in ("stdout", "stderr", "result") and len(item) == 2:
-                text = item[1]
-                if len(text) > limit:
-                    text = text[:limit] + f"\n[... {len(item[1]) - limit} more characters were dropped]\n"
-                kept.append((kind, text))
-            elif kind == "png" and len(item) == 2 and images < 8 and len(item[1]) <= 4 * 2**20:
-                images += 1
-                kept.append(item)
-            elif kind == "error" and len(item) == 4:
-                kept.append(("error", item[1][:100], item[2][:1000], item[3][:4000]))
+        from autograder.cell_outputs import keep
+
+        kept = keep(outputs, self._config.output_kb * 1024)
         status = "error" if any(o[0] == "error" for o in kept) else "ok"
         self.cell_runs[index] = CellRun(index, kept, status, seconds)
 
@@ -391,7 +377,10 @@ class Submission:
             self._call_timeout = old
 
     def source(self, name: str) -> str:
-        """Source of the cells that define ``name`` at top level ('' when none does)."""
+        """Source of the cells that define ``name`` at top level ('' when none does).
+
+        A cell is read as IPython reads it: a function defined under ``%%time`` counts.
+        """
         found = []
         for _, src in self._cells:
             try:
@@ -411,7 +400,10 @@ class Submission:
 
 
 def _strip(src: str) -> str:
-    return "\n".join("pass" if line.lstrip().startswith(("%", "!")) else line for line in src.split("\n"))
+    """The cell as the Python IPython runs (magics included, see :mod:`autograder.cells`)."""
+    from autograder.cells import python_source
+
+    return python_source(src)
 
 
 def _defined(node: ast.stmt) -> set[str]:

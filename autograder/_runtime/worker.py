@@ -18,12 +18,10 @@ Imports nothing from the ``autograder`` package (it is hidden from this process)
 
 from __future__ import annotations
 
-import ast
-import base64
 import builtins
 import io
-import linecache
 import os
+import re
 import signal
 import socket
 import struct
@@ -76,6 +74,11 @@ def zygote(control_fd: int) -> None:
             __import__(name)
         except Exception:
             pass
+    try:  # IPython's shell, imported and warmed before any fork; each student makes a fresh one
+        import shell as ipyshell
+        ipyshell.prepare()
+    except Exception:
+        pass
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     control = socket.socket(fileno=control_fd)
     # not dumpable: a student process (same uid) cannot open this zygote's or a keeper's /proc/<pid>/mem
@@ -272,25 +275,6 @@ class _CappedText(io.TextIOBase):
         return out
 
 
-_MAGIC_PREFIXES = ("%", "!")
-
-
-def strip_magics(source: str) -> str:
-    """Comment out IPython magics and shell escapes (they do not run at grading)."""
-    lines = source.split("\n")
-    if lines and lines[0].lstrip().startswith("%%"):
-        return "pass  # cell magic skipped at grading"
-    out = []
-    for line in lines:
-        stripped = line.lstrip()
-        if stripped.startswith(_MAGIC_PREFIXES):
-            indent = line[: len(line) - len(stripped)]
-            out.append(f"{indent}pass  # magic skipped at grading")
-        else:
-            out.append(line)
-    return "\n".join(out)
-
-
 class Student:
     """Runs cells and answers calls for one submission."""
 
@@ -300,10 +284,12 @@ class Student:
         self.handles: dict[int, Any] = {}
         self.next_id = 1
         self.helpers: dict[str, Any] = {}
+        import shell as ipyshell  # prepared in the zygote: a fresh shell costs milliseconds
+
         module = types.ModuleType("__main__")
         module.__dict__["__builtins__"] = builtins
-        sys.modules["__main__"] = module
-        self.ns = module.__dict__
+        self.shell = ipyshell.new_shell(module)  # registers the module as sys.modules["__main__"]
+        self.ns = self.shell.user_ns
         self.device = settings.get("device", "cpu")
         self.output_limit = int(settings.get("output_bytes", MAX_TEXT))
 
@@ -423,62 +409,15 @@ class Student:
         return ("ok", ("v", None))
 
     def run_cell(self, index: int, source: str) -> list[Any]:
-        filename = f"<cell {index}>"
-        source = strip_magics(source)
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        out = _CappedText(self.output_limit)
-        err = _CappedText(self.output_limit)
-        outputs: list[Any] = []
-        old = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = out, err
-        error = None
-        try:
-            tree = ast.parse(source, filename=filename)
-            last = None
-            if tree.body and isinstance(tree.body[-1], ast.Expr):
-                last = ast.Expression(tree.body.pop().value)
-            exec(compile(tree, filename, "exec"), self.ns)
-            if last is not None:
-                value = eval(compile(last, filename, "eval"), self.ns)
-                if value is not None:
-                    outputs.append(("result", _safe_repr(value)))
-        except BaseException as exc:
-            error = _StudentRaised.from_exception(exc)
-        finally:
-            sys.stdout, sys.stderr = old
-        if out.size:
-            outputs.insert(0, ("stdout", out.text()))
-        if err.size:
-            outputs.insert(1 if out.size else 0, ("stderr", err.text()))
-        outputs.extend(_figures())
-        if error is not None:
-            outputs.append(("error", error.type_name, error.detail, error.tb))
-        return outputs
+        """Run one cell with IPython's InteractiveShell, as Jupyter would; what it displayed, capped.
+
+        Nothing the cell does ends the notebook: errors, ``SystemExit``, ``exit()`` and
+        ``KeyboardInterrupt`` become outputs and the next cell runs.
+        """
+        return self.shell.run(source, self.output_limit)
 
 
-def _safe_repr(value: Any) -> str:
-    try:
-        text = repr(value)
-    except BaseException as exc:
-        text = f"<repr failed: {type(exc).__name__}>"
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "..."
-
-
-def _figures() -> list[Any]:
-    plt = sys.modules.get("matplotlib.pyplot")
-    if plt is None:
-        return []
-    images = []
-    try:
-        for num in plt.get_fignums()[:8]:
-            fig = plt.figure(num)
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=72, bbox_inches="tight")
-            images.append(("png", base64.b64encode(buf.getvalue()).decode("ascii")))
-        plt.close("all")
-    except BaseException:
-        pass
-    return images
+_CELL_NAME = re.compile(r'"?<ipython-input-(\d+)-[0-9a-f]+>"?')
 
 
 class _StudentRaised(Exception):
@@ -499,8 +438,9 @@ class _StudentRaised(Exception):
         if isinstance(exc, SystemExit):
             detail = f"the code called exit({exc.code!r})"
         try:
-            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell ")]
-            tb = "".join(traceback.format_list(frames[-5:]))
+            frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                      if f.filename.startswith(("<cell ", "<ipython-input-"))]
+            tb = _CELL_NAME.sub(r"Cell In[\1]", "".join(traceback.format_list(frames[-5:])))
         except BaseException:
             tb = ""
         return cls(str(type_name)[:100], str(detail)[:500], tb[:4000])
