@@ -21,6 +21,7 @@ from autograder.errors import NNGradeError
 SUITES_DIR = Path(__file__).parent / "suites"
 DIRECTIVE = re.compile(r"^\s*#\s*nngrade:\s*part\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", re.M)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
+MAX_NOTEBOOK_BYTES = 64 * 2**20  # a larger submission is refused unread, as malformed
 
 
 class SubmissionError(NNGradeError):
@@ -127,33 +128,52 @@ class Assignment:
 
 
 def read_notebook(path: Path) -> NotebookNode:
-    """Read a submission; a clear SubmissionError when it is not a notebook."""
+    """Read a submission; a clear SubmissionError when it is not a notebook (never anything else)."""
+    name = Path(path).name
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SubmissionError(f"cannot read {Path(path).name}: {exc}") from None
-    return parse_notebook(text, Path(path).name)
+        with open(path, "rb") as f:
+            raw = f.read(MAX_NOTEBOOK_BYTES + 1)
+    except OSError as exc:
+        raise SubmissionError(f"cannot read {name}: {exc.strerror or type(exc).__name__}") from None
+    return parse_notebook(decode_notebook(raw, name), name)
+
+
+def decode_notebook(raw: bytes, name: str = "notebook") -> str:
+    """A notebook file's text: UTF-8 and at most ``MAX_NOTEBOOK_BYTES``, else a SubmissionError."""
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError(f"{name} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB; "
+                              "clear its outputs and submit it again")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(f"{name} is not a text notebook (not UTF-8 at byte {exc.start})") from None
 
 
 def parse_notebook(text: str, name: str = "notebook") -> NotebookNode:
+    """A submission's notebook from its text; SubmissionError (one line) for anything malformed.
+
+    Malformed means: too large, not JSON (including JSON nested too deeply to read), not a
+    notebook (no list of cells), or cells of the wrong shape or type.
+    """
+    if len(text) > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError(f"{name} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB; "
+                              "clear its outputs and submit it again")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SubmissionError(f"{name} is not valid notebook JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise SubmissionError(f"{name} is not a notebook (its JSON is nested too deeply to read)") from None
+    except (ValueError, MemoryError) as exc:
+        raise SubmissionError(f"{name} is not valid notebook JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise SubmissionError(f"{name} is not a notebook (no list of cells)")
-    try:
-        nb = nbformat.from_dict(data)
-        if nb.get("nbformat", 4) != 4:
-            nb = nbformat.convert(nb, 4)
-    except Exception as exc:
-        raise SubmissionError(f"{name} is not a readable notebook ({type(exc).__name__})") from None
-    for i, cell in enumerate(nb.cells):
+    for i, cell in enumerate(data["cells"]):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
             raise SubmissionError(f"{name}: cell {i} is malformed")
         src = cell.get("source", "")
-        if isinstance(src, list):
-            cell["source"] = "".join(str(s) for s in src)
+        if isinstance(src, list) and all(isinstance(x, str) for x in src):
+            cell["source"] = "".join(src)
         elif not isinstance(src, str):
             raise SubmissionError(f"{name}: cell {i} has no text source")
         if not isinstance(cell.get("metadata"), dict):
@@ -161,8 +181,19 @@ def parse_notebook(text: str, name: str = "notebook") -> NotebookNode:
         nbg = cell["metadata"].get("nbgrader")
         if nbg is not None and not isinstance(nbg, dict):
             cell["metadata"]["nbgrader"] = {}
-    if not isinstance(nb.get("metadata"), dict):
-        nb["metadata"] = {}
+        if cell["cell_type"] == "code" and not isinstance(cell.get("outputs", []), list):
+            cell["outputs"] = []
+    if not isinstance(data.get("metadata"), dict):
+        data["metadata"] = {}
+    try:
+        nb = nbformat.from_dict(data)
+        if nb.get("nbformat", 4) != 4:
+            nb = nbformat.convert(nb, 4)
+    except Exception as exc:
+        raise SubmissionError(f"{name} is not a readable notebook ({type(exc).__name__})") from None
+    if not isinstance(nb.get("cells"), list) or not all(isinstance(c, dict) and isinstance(c.get("source"), str)
+                                                         for c in nb.cells):
+        raise SubmissionError(f"{name} is not a readable notebook (its cells changed shape on conversion)")
     return nb
 
 
@@ -189,6 +220,12 @@ def prepare(nb: NotebookNode, assignment: Assignment) -> Prepared:
         m = nbgrader_meta(cell)
         gid = m.get("grade_id")
         source_cell = locked.get(gid) if isinstance(gid, str) else None
+        if source_cell is not None and source_cell.get("cell_type") != "code":
+            # e.g. a code cell carrying a copy of a markdown task cell's metadata
+            notes.append(f"cell {index} carries the nbgrader id {gid!r} of a {source_cell.get('cell_type')} "
+                         "cell; its nbgrader metadata was ignored")
+            cells.append((index, cell.source))
+            continue
         if isinstance(gid, str) and gid in seen and (source_cell is not None or m.get("solution")):
             notes.append(f"cell {index} repeats the id {gid!r}; only the first copy is used")
             continue

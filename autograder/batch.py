@@ -14,17 +14,19 @@ import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from autograder.assignment import Assignment, SubmissionError, parse_notebook
+from autograder.assignment import MAX_NOTEBOOK_BYTES, Assignment, SubmissionError, decode_notebook, parse_notebook
 from autograder.cache import cache_key, from_json, store, to_json
 from autograder.config import GraderConfig
-from autograder.engine import Graded, _all_failed, grade_notebook
-from autograder.results import SubmissionResult
+from autograder.engine import Graded, failed_result, grade_notebook, grader_failure_message
 from autograder.errors import NNGradeError
+
+WORKER_ATTEMPTS = 2  # a submission whose grading process died this many times gets a grader-failure result
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Job:
     student: str
     assignment: str
     text: str  # the notebook file's text (sent as is to remote workers)
+    problem: str = ""  # why the file is not a notebook (too large, not UTF-8); then ``text`` is empty
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,22 @@ class BatchItem:
     worker: str
     seconds: float
     peak_rss_mb: float
+    key: str = ""  # the result-cache key ("" when the result is not to be stored)
 
 
 def find_submissions(course_root: Path, assignment_id: str) -> list[Job]:
     """``submitted/<student>/<id>/<id>.ipynb`` for every student, sorted by student."""
     jobs = []
     for path in sorted((course_root / "submitted").glob(f"*/{assignment_id}/{assignment_id}.ipynb")):
-        jobs.append(Job(path.parent.parent.name, assignment_id, path.read_text(errors="replace")))
+        student = path.parent.parent.name
+        try:
+            with open(path, "rb") as f:
+                raw = f.read(MAX_NOTEBOOK_BYTES + 1)  # never more than the limit in memory
+            jobs.append(Job(student, assignment_id, decode_notebook(raw, path.name)))
+        except SubmissionError as exc:
+            jobs.append(Job(student, assignment_id, "", str(exc)))
+        except OSError as exc:
+            jobs.append(Job(student, assignment_id, "", f"cannot read {path.name}: {exc.strerror}"))
     if not jobs:
         raise NNGradeError(f"no submissions of {assignment_id} under {course_root / 'submitted'}")
     return jobs
@@ -61,42 +73,41 @@ _ASSIGNMENTS: dict[tuple[str, str], Assignment] = {}
 
 
 def grade_job(course_root: str, config: GraderConfig, job: Job) -> dict[str, Any]:
-    """Grade one job in this process (the unit of work for both backends); a JSON-able dict."""
+    """Grade one job in this process (the unit of work for both backends); a JSON-able dict.
+
+    Never raises for a submission: a malformed one is its ``malformed`` result, and any failure
+    of the grader here is a ``grader_error`` result that is not stored (graded again next time).
+    """
     started = time.perf_counter()
     key = (course_root, job.assignment)
     if key not in _ASSIGNMENTS:
         _ASSIGNMENTS[key] = Assignment.load(Path(course_root), job.assignment)
     asg = _ASSIGNMENTS[key]
+    digest = ""
     try:
-        nb = parse_notebook(job.text, f"{job.student}/{job.assignment}.ipynb")
-    except SubmissionError:
-        nb = None
-    try:
-        if nb is None:
-            graded = grade_notebook(_write_tmp(job), asg, config, student_id=job.student)
-            digest = ""
-        else:
+        if job.problem:
+            raise SubmissionError(job.problem)
+        nb = parse_notebook(job.text, f"{job.assignment}.ipynb")
+    except SubmissionError as exc:
+        graded = failed_result(asg, config, job.student, str(exc), "malformed")
+    else:
+        try:
             graded = grade_notebook(nb, asg, config, student_id=job.student)
-            digest = cache_key(nb, asg, config)
-    except Exception as exc:  # one submission must never stop the batch
-        message = f"could not be graded: {type(exc).__name__}: {str(exc)[:200]}"
-        graded = Graded(SubmissionResult(asg.id, job.student, _all_failed(asg, [p.name for p in asg.parts],
-                                                                         message, "grader_error"),
-                                         "none", config.resolved_device(), time.perf_counter() - started,
-                                         (), message, config.describe_limits()))
-        digest = ""
+            digest = cache_key(nb, asg, config) if graded.cacheable else ""
+        except Exception as exc:  # one submission must never stop the batch
+            graded = failed_result(asg, config, job.student, grader_failure_message(exc), "grader_error",
+                                   seconds=time.perf_counter() - started)
+            digest = ""
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"graded": to_json(graded), "key": digest, "worker": f"{os.uname().nodename}:{os.getpid()}",
             "seconds": time.perf_counter() - started, "peak_rss_mb": rss}
 
 
-def _write_tmp(job: Job) -> Path:
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="nngrade-bad-"))
-    path = folder / f"{job.assignment}.ipynb"
-    path.write_text(job.text)
-    return path
+def _lost(course_root: Path, config: GraderConfig, job: Job, exc: BaseException) -> dict[str, Any]:
+    """The result of a job whose grading process failed (a grader failure: never stored)."""
+    asg = _ASSIGNMENTS.get((str(course_root), job.assignment)) or Assignment.load(course_root, job.assignment)
+    graded = failed_result(asg, config, job.student, grader_failure_message(exc), "grader_error")
+    return {"graded": to_json(graded), "key": "", "worker": "lost", "seconds": 0.0, "peak_rss_mb": 0.0}
 
 
 def _warm(config: GraderConfig, course_root: str) -> None:
@@ -119,7 +130,8 @@ def _one_thread_each() -> None:
 
 
 def _item(job: Job, data: dict[str, Any]) -> BatchItem:
-    return BatchItem(job, from_json(data["graded"]), data["worker"], data["seconds"], data["peak_rss_mb"])
+    return BatchItem(job, from_json(data["graded"]), data["worker"], data["seconds"], data["peak_rss_mb"],
+                     str(data.get("key", "")))
 
 
 def run_local(course_root: Path, config: GraderConfig, jobs: list[Job], workers: int,
@@ -128,19 +140,43 @@ def run_local(course_root: Path, config: GraderConfig, jobs: list[Job], workers:
 
     Workers come from a fork server that has imported the engine and torch but run nothing:
     forking the caller itself is unsafe once it has run torch (its OpenMP threads do not
-    survive a fork), and spawning re-imports everything per worker.
+    survive a fork), and spawning re-imports everything per worker. A grading process that
+    dies takes the pool down: the unfinished jobs go to a fresh pool, and a job in flight
+    when a pool died ``WORKER_ATTEMPTS`` times gets a grader-failure result (not stored).
     """
     items: list[BatchItem] = []
     _one_thread_each()
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(["autograder.batch", "numpy", "torch"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm,
-                             initargs=(config, str(course_root))) as pool:
-        futures = {pool.submit(grade_job, str(course_root), config, job): job for job in jobs}
-        for fut in as_completed(futures):
-            item = _item(futures[fut], fut.result())
-            items.append(item)
-            on_done(item)
+    attempts = {id(job): 0 for job in jobs}
+    todo = list(jobs)
+    while todo:
+        broken: list[Job] = []
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm,
+                                 initargs=(config, str(course_root))) as pool:
+            futures = {pool.submit(grade_job, str(course_root), config, job): job for job in todo}
+            for fut in as_completed(futures):
+                job = futures[fut]
+                try:
+                    data = fut.result()
+                except BrokenProcessPool:
+                    broken.append(job)
+                    continue
+                except Exception as exc:  # the job's own failure (e.g. its result could not be sent back)
+                    data = _lost(course_root, config, job, exc)
+                item = _item(job, data)
+                items.append(item)
+                on_done(item)
+        todo = []
+        for job in broken:
+            attempts[id(job)] += 1
+            if attempts[id(job)] >= WORKER_ATTEMPTS:
+                item = _item(job, _lost(course_root, config, job,
+                                        RuntimeError("the grading process died while grading it")))
+                items.append(item)
+                on_done(item)
+            else:
+                todo.append(job)
     return items
 
 
@@ -168,7 +204,12 @@ def run_dask(course_root: Path, config: GraderConfig, jobs: list[Job], workers: 
         by_key = {f.key: job for f, job in zip(futures, jobs)}
         items = []
         for fut in dask_completed(futures):
-            item = _item(by_key[fut.key], fut.result())
+            job = by_key[fut.key]
+            try:
+                data = fut.result()
+            except Exception as exc:  # a worker lost or a task failed: that job only
+                data = _lost(course_root, config, job, exc)
+            item = _item(job, data)
             items.append(item)
             on_done(item)
         return items
@@ -195,13 +236,8 @@ def grade_batch(course_root: Path, config: GraderConfig, jobs: list[Job], *, wor
     else:
         items = run_local(course_root, config, jobs, workers, callback)
     for item in items:
-        try:
-            nb = parse_notebook(item.job.text)
-        except SubmissionError:
-            continue
-        asg = _ASSIGNMENTS.get((str(course_root), item.job.assignment)) or Assignment.load(
-            course_root, item.job.assignment)
-        store(course_root, cache_key(nb, asg, config), item.graded)
+        if item.key and item.graded.cacheable:  # only results the student's work decided
+            store(course_root, item.key, item.graded)
     return sorted(items, key=lambda it: jobs.index(it.job))
 
 

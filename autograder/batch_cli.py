@@ -63,4 +63,8 @@ def run_grade_batch(root: Path, assignment: str, *, jobs: int | None, use_dask: 
                       + (f" ({failed} notebook(s) nbgrader could not read)" if failed else ""))
     if problems:
         console.print(f"{problems} submission(s) could not be graded at all; see the status column")
+    lost = sum(item.graded.cause == "grader" for item in items)
+    if lost:
+        console.print(f"{lost} result(s) were caused by a grader or machine failure, not by the submission: "
+                      "they were not stored, and the next run grades them again")
     return True

@@ -4,84 +4,133 @@
 ``nbgrader autograde`` then runs as usual, and its ``GradeInSandbox`` step finds
 the stored result for the identical submission instead of grading it again. The
 key covers the cells that run (locked cells as in the source), the grade cells
-present, the hidden suite's files, the grader settings and the engine version,
-so any change to any of them means a fresh grading.
+present, the source notebook, every file of the assignment's suite folder (and the
+suites' shared files), the grader settings that affect grading, and the engine
+(its version and the digest of its own source), so any change to any of them
+means a fresh grading.
+
+Only results decided by the student's work are stored (``Graded.cacheable``): a result
+caused by the grader or the machine (an internal error, a zygote that died, no process
+could be started, a crashed worker, a full disk) is never stored, so it is graded again.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
+import nbformat
 from nbformat.notebooknode import NotebookNode
 
 import autograder
-from autograder.assignment import Assignment, prepare
+from autograder.assignment import SUITES_DIR, Assignment, prepare
 from autograder.config import GraderConfig
-from autograder.engine import Graded, grade_notebook
+from autograder.engine import STUDENT, Graded, grade_notebook
 from autograder.remote import CellRun
 from autograder.results import result_from_dict
 
+log = logging.getLogger("nngrade")
+PACKAGE_DIR = Path(autograder.__file__).parent
+# settings that do not change a grade (how many submissions run at once)
+_NOT_GRADING = {"jobs"}
+
 CACHE_DIR = ".nngrade/cache"
+
+
+def _files_digest(h: Any, folder: Path, base: Path) -> None:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            h.update(path.relative_to(base).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+
+
+@functools.lru_cache(maxsize=1)
+def engine_digest() -> str:
+    """The engine's version and a digest of its own source (the package without the suites)."""
+    h = hashlib.sha256(f"nngrade {autograder.__version__}\n".encode())
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        if not path.is_relative_to(SUITES_DIR) and "__pycache__" not in path.parts:
+            h.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 def cache_key(nb: NotebookNode, assignment: Assignment, config: GraderConfig) -> str:
     """A digest of everything that decides the grade of ``nb``."""
     prepared = prepare(nb, assignment)
     h = hashlib.sha256()
-    h.update(f"nngrade {autograder.__version__}\n{assignment.id}\n".encode())
-    for path in sorted(assignment.suite_dir.rglob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    h.update(f"{engine_digest()}\n{assignment.id}\n".encode())
+    _files_digest(h, assignment.suite_dir, SUITES_DIR)  # every file of the suite folder
+    for shared in sorted(SUITES_DIR.iterdir()):
+        if shared.is_file():
+            h.update(shared.name.encode() + b"\0" + shared.read_bytes())
+    h.update(nbformat.writes(assignment.source_nb).encode())
     source = json.dumps([(p.name, p.grade_id, p.points) for p in assignment.parts]).encode()
     h.update(source)
     h.update(json.dumps(prepared.cells).encode())
     h.update(json.dumps(sorted(prepared.grade_ids)).encode())
-    settings = {k: v for k, v in dataclasses.asdict(config).items() if k != "jobs"}
+    h.update(json.dumps(list(prepared.notes)).encode())
+    settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in _NOT_GRADING}
+    settings["resolved_device"] = config.resolved_device()
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
 
 def to_json(graded: Graded) -> dict[str, Any]:
     return {"result": graded.result.to_dict(), "internal_errors": graded.internal_errors,
-            "cells": [dataclasses.asdict(run) for run in graded.cell_runs.values()]}
+            "cells": [dataclasses.asdict(run) for run in graded.cell_runs.values()], "cause": graded.cause}
 
 
 def from_json(data: dict[str, Any]) -> Graded:
     runs = {int(c["index"]): CellRun(int(c["index"]), c["outputs"], c["status"], float(c["seconds"]))
             for c in data["cells"]}
-    return Graded(result_from_dict(data["result"]), runs, list(data.get("internal_errors", [])))
+    return Graded(result_from_dict(data["result"]), runs, list(data.get("internal_errors", [])),
+                  str(data.get("cause", STUDENT)))
 
 
-def store(course_root: Path, key: str, graded: Graded) -> Path:
+def store(course_root: Path, key: str, graded: Graded) -> Path | None:
+    """Keep ``graded`` under ``key`` when the student's work decided it; None when it is not stored
+    (not the student's result, or the disk refused: a cache that cannot be written is only slower)."""
+    if not graded.cacheable:
+        return None
     folder = course_root / CACHE_DIR / graded.result.assignment
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{key}.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(to_json(graded)))
-    tmp.replace(path)
+    tmp = path.with_suffix(f".{id(graded)}.tmp")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(to_json(graded)))
+        tmp.replace(path)
+    except OSError as exc:
+        log.warning("nngrade: the result cache could not be written (%s)", exc)
+        tmp.unlink(missing_ok=True)
+        return None
     return path
 
 
 def load(course_root: Path, assignment_id: str, key: str) -> Graded | None:
     path = course_root / CACHE_DIR / assignment_id / f"{key}.json"
-    if not path.exists():
-        return None
     try:
-        return from_json(json.loads(path.read_text()))
-    except (ValueError, KeyError, TypeError):
+        if not path.exists():
+            return None
+        hit = from_json(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+    return hit if hit.cacheable else None  # a stored result that is not the student's is never replayed
 
 
 def grade_cached(nb: NotebookNode, assignment: Assignment, config: GraderConfig, student_id: str) -> Graded:
-    """A stored result for this exact submission, or a fresh grading (then stored)."""
-    key = cache_key(nb, assignment, config)
+    """A stored result for this exact submission, or a fresh grading (stored when it is the student's)."""
+    try:
+        key = cache_key(nb, assignment, config)
+    except Exception:  # a submission the key cannot be taken of is graded (and reported) afresh
+        return grade_notebook(nb, assignment, config, student_id=student_id)
     hit = load(assignment.course_root, assignment.id, key)
     if hit is not None:
         result = dataclasses.replace(hit.result, student=student_id)
-        return Graded(result, hit.cell_runs, hit.internal_errors)
+        return Graded(result, hit.cell_runs, hit.internal_errors, hit.cause)
     graded = grade_notebook(nb, assignment, config, student_id=student_id)
     store(assignment.course_root, key, graded)
     return graded

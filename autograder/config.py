@@ -27,6 +27,8 @@ class GraderConfig:
         cell_timeout: seconds one notebook cell may run before it is stopped and skipped.
         notebook_timeout: seconds for all cells of a notebook together.
         call_timeout: seconds one call from a hidden check into the student's code may run.
+        grading_timeout: seconds for grading one notebook as a whole (all its runs, restarts and
+            calls); past it, the remaining checks fail with a message that says so.
         memory_mb: data-segment limit of a student process (RLIMIT_DATA; CUDA-safe, unlike RLIMIT_AS).
         cpu_seconds: CPU-time limit of a student process (RLIMIT_CPU).
         file_size_mb: largest file a student process may write (RLIMIT_FSIZE).
@@ -47,6 +49,7 @@ class GraderConfig:
     cell_timeout: float = 60.0
     notebook_timeout: float = 300.0
     call_timeout: float = 30.0
+    grading_timeout: float = 600.0
     memory_mb: int = 4096
     cpu_seconds: int = 600
     file_size_mb: int = 64
@@ -91,6 +94,7 @@ class GraderConfig:
     def describe_limits(self) -> str:
         """The limits in force, for reports."""
         return (f"cell {self.cell_timeout:g} s, notebook {self.notebook_timeout:g} s, call {self.call_timeout:g} s, "
+                f"grading {self.grading_timeout:g} s, "
                 f"CPU {self.cpu_seconds} s, memory {self.memory_mb} MiB, files {self.file_size_mb} MiB, "
                 f"processes {self.max_processes}, output {self.output_kb} KiB per cell")
 

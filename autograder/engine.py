@@ -13,22 +13,44 @@ from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
 
-from autograder.assignment import Assignment, SubmissionError, prepare, read_notebook
+from autograder.assignment import Assignment, Prepared, SubmissionError, prepare, read_notebook
 from autograder.config import GraderConfig
-from autograder.errors import StudentCrashed
+from autograder.integrity import verify as verify_suites
+from autograder.errors import GraderFault, StudentCrashed, StudentTimeout
 from autograder.plugin import explain, run_suites
 from autograder.remote import CellRun, Submission
 from autograder.results import CheckResult, PartResult, SubmissionResult
 from autograder.sandbox import Zygote, shared_zygote
 
 
+# What decided a result (``Graded.cause``):
+STUDENT = "student"  # the student's work alone: the result may be cached and replayed
+CHECK_ERROR = "check_error"  # a check hit an internal error: recorded, but graded again next time
+GRADER = "grader"  # the grader or the machine failed (no process, zygote died, crash, full disk):
+#                    the result is not the student's; never cached, and nbgrader does not record it
+
+
 @dataclass
 class Graded:
-    """A result plus what the notebook's cells did (for writing outputs back into the notebook)."""
+    """A result plus what the notebook's cells did (for writing outputs back into the notebook).
+
+    Attributes:
+        result: the grade.
+        cell_runs: display outputs of the cells, by cell index.
+        internal_errors: tracebacks of internal grader errors (for staff).
+        cause: ``student``, ``check_error`` or ``grader`` (see the constants above); only a
+            ``student`` result is stored in the result cache.
+    """
 
     result: SubmissionResult
     cell_runs: dict[int, CellRun] = field(default_factory=dict)
     internal_errors: list[str] = field(default_factory=list)
+    cause: str = STUDENT
+
+    @property
+    def cacheable(self) -> bool:
+        """Whether this result was decided by the student's work alone."""
+        return self.cause == STUDENT and not self.internal_errors
 
 
 def _all_failed(assignment: Assignment, parts: list[str], message: str, kind: str) -> tuple[PartResult, ...]:
@@ -43,6 +65,23 @@ def _all_failed(assignment: Assignment, parts: list[str], message: str, kind: st
     return tuple(out)
 
 
+def failed_result(assignment: Assignment, config: GraderConfig, student_id: str, message: str, kind: str,
+                  *, parts: list[str] | None = None, seconds: float = 0.0, level: str = "none") -> Graded:
+    """A result where every check failed for one reason: ``malformed`` (the submission is not a
+    notebook: the student's), or ``grader_error`` (the grader or the machine: cause ``grader``)."""
+    names = parts or [p.name for p in assignment.parts]
+    result = SubmissionResult(assignment.id, student_id, _all_failed(assignment, names, message, kind), level,
+                              config.resolved_device(), round(seconds, 3), (), message, config.describe_limits())
+    return Graded(result, cause=GRADER if kind == "grader_error" else STUDENT)
+
+
+def grader_failure_message(exc: BaseException) -> str:
+    """One line for a submission the grader could not grade (not the student's doing)."""
+    detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return (f"could not be graded because of a grader or machine failure ({type(exc).__name__}"
+            f"{': ' + detail if detail else ''}); it will be graded again")
+
+
 def grade_notebook(
     notebook: NotebookNode | Path,
     assignment: Assignment,
@@ -53,6 +92,10 @@ def grade_notebook(
     zygote: Zygote | None = None,
 ) -> Graded:
     """Grade a submission against the assignment's hidden suites.
+
+    Never raises for anything a submission holds or does: a malformed notebook is a
+    ``malformed`` result, and a failure of the grader or the machine is a result with
+    ``cause == "grader"`` (never cached, graded again next time).
 
     Args:
         notebook: the submitted notebook, or its path.
@@ -67,26 +110,48 @@ def grade_notebook(
     """
     started = time.perf_counter()
     names = parts or [p.name for p in assignment.parts]
-    device = config.resolved_device()
-    if isinstance(notebook, Path):
-        try:
+    # the suites were read when the assignment was loaded: they must be the ones `nngrade validate`
+    # proved (else this raises SuitesChanged: nobody is graded), and their helper modules are in
+    # memory before any student code of this submission runs
+    verify_suites(assignment.suite)
+    assignment.suite.import_helpers()
+    try:
+        if isinstance(notebook, Path):
             notebook = read_notebook(notebook)
-        except SubmissionError as exc:
-            return Graded(SubmissionResult(assignment.id, student_id, _all_failed(
-                assignment, names, str(exc), "malformed"), "none", device,
-                time.perf_counter() - started, (), str(exc), config.describe_limits()))
-    prepared = prepare(notebook, assignment)
+        prepared = prepare(notebook, assignment)
+    except SubmissionError as exc:
+        return failed_result(assignment, config, student_id, str(exc), "malformed", parts=names,
+                             seconds=time.perf_counter() - started)
+    except (RecursionError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        message = f"the notebook could not be read ({type(exc).__name__})"
+        return failed_result(assignment, config, student_id, message, "malformed", parts=names,
+                             seconds=time.perf_counter() - started)
+    try:
+        return _grade_prepared(prepared, assignment, config, student_id, names, zygote, started)
+    except Exception as exc:  # the grader or the machine, never the student: graded again next time
+        return failed_result(assignment, config, student_id, grader_failure_message(exc), "grader_error",
+                             parts=names, seconds=time.perf_counter() - started)
+
+
+def _grade_prepared(prepared: Prepared, assignment: Assignment, config: GraderConfig, student_id: str,
+                    names: list[str], zygote: Zygote | None, started: float) -> Graded:
     def source() -> Zygote:
         return zygote or shared_zygote(config, hide=[assignment.course_root])
 
-    zyg = source()
+    level = "none"
     sub = Submission(prepared.cells, source, config, assignment.helpers_source(), prepared.solution_sources)
     internal: list[str] = []
     error = ""
+    cause = STUDENT
     try:
+        level = source().level
         try:
             sub.boot()
-        except StudentCrashed as exc:
+        except GraderFault as exc:
+            message, kind = explain(exc)
+            error, cause = message, GRADER
+            part_results = _all_failed(assignment, names, message, kind)
+        except (StudentTimeout, StudentCrashed) as exc:
             message, kind = explain(exc)
             error = message
             part_results = _all_failed(assignment, names, message, kind)
@@ -96,7 +161,8 @@ def grade_notebook(
             files = {assignment.part(n).suite_file: n for n in names}
             by_part: dict[str, list[CheckResult]] = {n: [] for n in names}
             if files:
-                plugin = run_suites(files, sub, config)
+                assignment.suite.check_disk()
+                plugin = run_suites(files, sub, config, assignment.suite)
                 internal = plugin.internal_errors
                 for check in plugin.results:
                     by_part.setdefault(check.part, []).append(check)
@@ -111,10 +177,19 @@ def grade_notebook(
             part_results = tuple(sorted(part_results, key=lambda r: order.index(r.part)))
     finally:
         sub.close()
-    level = zyg.level + ("" if sub.isolation_status in ("on", "off", "") else f" ({sub.isolation_status})")
+    if sub.faults:
+        cause = GRADER
+    elif internal:
+        cause = CHECK_ERROR
+    level += "" if sub.isolation_status in ("on", "off", "") else f" ({sub.isolation_status})"
     notes = tuple(prepared.notes) + tuple(sub.notes)
+    if level == "process":
+        notes += ("graded without a sandbox (isolation = process): for trusted notebooks only",)
     if sub.restarts:
         notes += (f"your notebook needed {sub.restarts} fresh process(es) during grading",)
-    result = SubmissionResult(assignment.id, student_id, part_results, level, device,
+    if cause == GRADER:
+        notes += ("the grader or the machine failed during this grading; this result is not stored "
+                  "and the notebook will be graded again",)
+    result = SubmissionResult(assignment.id, student_id, part_results, level, config.resolved_device(),
                               round(time.perf_counter() - started, 3), notes, error, config.describe_limits())
-    return Graded(result, sub.cell_runs, internal)
+    return Graded(result, sub.cell_runs, internal, cause)

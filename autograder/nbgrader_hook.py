@@ -11,6 +11,7 @@ partial credit. The per-check results are also saved for ``nngrade report``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,9 @@ from autograder.assignment import Assignment, find_course_root, nbgrader_meta, i
 from autograder.config import load_config
 from autograder.cache import grade_cached
 from autograder.cell_outputs import to_nbformat
-from autograder.engine import Graded
+from autograder.engine import GRADER, Graded
+from autograder.errors import NNGradeError
+from autograder.nbgrader_sanitize import take_notes
 from autograder.remote import CellRun
 from autograder.results import render_part, render_summary
 
@@ -71,14 +74,18 @@ def write_back(nb: NotebookNode, graded: Graded, assignment: Assignment) -> None
         cell.execution_count = None
 
 
-def save_result(course_root: Path, graded: Graded) -> Path:
-    """Keep the per-check results beside the gradebook (for reports)."""
+def save_result(course_root: Path, graded: Graded) -> Path | None:
+    """Keep the per-check results beside the gradebook (for reports); a result the grader or the
+    machine caused is not kept (nbgrader does not record it either)."""
+    if graded.cause == GRADER:
+        return None
     res = graded.result
     folder = course_root / RESULTS_DIR / res.assignment
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{res.student or 'anonymous'}.json"
     data = res.to_dict()
     data["internal_errors"] = graded.internal_errors
+    data["cause"] = graded.cause
     path.write_text(json.dumps(data, indent=2))
     return path
 
@@ -95,7 +102,15 @@ class GradeInSandbox(NbGraderPreprocessor):
         course_root = find_course_root(Path.cwd())
         config = load_config(course_root, isolation=self.isolation or None, device=self.device or None)
         assignment = Assignment.load(course_root, info["assignment"])
+        sanitized = take_notes(nb)  # what SanitizeSubmission removed from this submission, and why
         graded = grade_cached(nb, assignment, config, str(info.get("student", "")))
+        if graded.cause == GRADER:
+            # not the student's result: nbgrader records nothing for this notebook, goes on with the
+            # others, and the next run grades it again
+            raise NNGradeError(f"nngrade: {graded.result.error or 'a grader or machine failure'}")
+        if sanitized:
+            graded = dataclasses.replace(graded, result=dataclasses.replace(
+                graded.result, notes=sanitized + graded.result.notes))
         write_back(nb, graded, assignment)
         save_result(course_root, graded)
         res = graded.result

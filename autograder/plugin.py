@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
 import contextlib
 import io
 import logging
@@ -13,7 +15,16 @@ from typing import Any, Iterator
 import pytest
 
 from autograder.config import GraderConfig
-from autograder.errors import CheckFailure, MissingName, StudentCrashed, StudentError, StudentTimeout
+from autograder.errors import (
+    CheckFailure,
+    GraderFault,
+    GradingDeadline,
+    MissingName,
+    StudentCrashed,
+    StudentError,
+    StudentTimeout,
+)
+from autograder.integrity import SuiteSnapshot
 from autograder.remote import Submission
 from autograder.results import CheckResult
 
@@ -23,28 +34,77 @@ GRADER_ERROR = ("the grader hit an internal error on this check, so it is marked
                 "your TA can see the details")
 
 
-def explain(exc: BaseException) -> tuple[str, str]:
-    """A student-facing one-line message and a kind for an exception raised during a check."""
+def explain(exc: BaseException, hidden: bool = False) -> tuple[str, str]:
+    """A student-facing one-line message and a kind for an exception raised during a check.
+
+    With ``hidden`` (a check on hidden inputs), an exception raised by the student's code is
+    shown by its type only: its message is the student's text and may hold the hidden input.
+    """
+    if isinstance(exc, GraderFault):
+        return (f"the grader could not run this check ({exc}); this is not a result of your code, "
+                "and it will be graded again"), "grader_error"
     if isinstance(exc, CheckFailure):
         return str(exc), "failed"
     if isinstance(exc, MissingName):
         return str(exc), "missing"
+    if isinstance(exc, GradingDeadline):
+        return exc.reason, "timeout"
     if isinstance(exc, StudentTimeout):
         return f"{exc.where} did not finish within {exc.seconds:g} s (an infinite loop?)", "timeout"
     if isinstance(exc, StudentCrashed):
         return f"{exc.where} stopped: {exc.reason}", "crashed"
     if isinstance(exc, StudentError):
-        return str(exc), "student_error"
+        return (_hidden_message(exc) if hidden else str(exc)), "student_error"
     if isinstance(exc, AssertionError):
         text = str(exc).strip()
         return (text.splitlines()[0] if text else "a hidden check failed"), "failed"
     return GRADER_ERROR, "grader_error"
 
 
+def _hidden_message(exc: StudentError) -> str:
+    """The student's exception on a hidden case: a builtin type name at most, never its text."""
+    builtin = getattr(builtins, exc.type_name, None) if exc.type_name.isidentifier() else None
+    name = exc.type_name if isinstance(builtin, type) and issubclass(builtin, BaseException) else "an exception"
+    return (f"{exc.where or 'your code'} raised {name} on a hidden case (its message is not shown, "
+            "since it could contain the hidden input)")
+
+
+_HIDDEN: dict[tuple[str, str], bool] = {}
+
+
+def is_hidden(item: pytest.Item) -> bool:
+    """Whether a check works on hidden inputs: ``nngrade(hidden=True)`` on it, or its test function
+    passes ``hidden=True`` to anything (the ``expect_*`` helpers, or a helper of its suite)."""
+    if any(m.kwargs.get("hidden") for m in item.iter_markers("nngrade")):
+        return True
+    func = getattr(item, "function", None)
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return False
+    key = (code.co_filename, getattr(item, "originalname", item.name))
+    if key not in _HIDDEN:
+        _HIDDEN[key] = _passes_hidden(code.co_filename, key[1])
+    return _HIDDEN[key]
+
+
+def _passes_hidden(filename: str, function: str) -> bool:
+    try:
+        tree = ast.parse(Path(filename).read_text())
+    except (OSError, SyntaxError, ValueError):
+        return True  # unknown: treat as hidden (the safe side)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
+            return any(isinstance(k, ast.keyword) and k.arg == "hidden" and isinstance(k.value, ast.Constant)
+                       and k.value.value is True for k in ast.walk(node))
+    return False
+
+
 class NNGradePlugin:
     """Provides the fixtures and records one CheckResult per collected test."""
 
-    def __init__(self, student: Submission, config: GraderConfig, parts: dict[Path, str]) -> None:
+    def __init__(self, student: Submission, config: GraderConfig, parts: dict[Path, str],
+                 snapshot: SuiteSnapshot | None = None) -> None:
+        self._snapshot = snapshot
         self._student = student
         self._config = config
         self.parts = parts
@@ -52,6 +112,12 @@ class NNGradePlugin:
         self.internal_errors: list[str] = []
         self._started: dict[str, float] = {}
         self._recorded: set[str] = set()
+
+    def pytest_pycollect_makemodule(self, module_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+        """Suite files come from the snapshot read before the student ran, not from the disk."""
+        if self._snapshot is None:
+            return None
+        return _SnapshotModule.from_parent(parent, path=module_path, snapshot=self._snapshot)
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "nngrade(points, hint): points and hint of a hidden check")
@@ -97,8 +163,8 @@ class NNGradePlugin:
         message, kind = "", "ok"
         if not passed and call.excinfo is not None:
             exc = call.excinfo.value
-            message, kind = explain(exc)
-            if kind == "grader_error":
+            message, kind = explain(exc, hidden=is_hidden(item))
+            if kind == "grader_error" and not isinstance(exc, GraderFault):
                 detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
                 self.internal_errors.append(f"{check_id}[{case}]: {detail}")
                 log.error("internal grader error in %s:\n%s", check_id, detail)
@@ -111,9 +177,24 @@ class NNGradePlugin:
                            kind=kind)
 
 
-def run_suites(files: dict[Path, str], student: Submission, config: GraderConfig) -> NNGradePlugin:
-    """Run the given suite files (path -> part name) against ``student``; the plugin holds the results."""
-    plugin = NNGradePlugin(student, config, {p.resolve(): name for p, name in files.items()})
+class _SnapshotModule(pytest.Module):
+    """A test module whose object is built from a :class:`SuiteSnapshot`."""
+
+    def __init__(self, *args: Any, snapshot: SuiteSnapshot, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._snapshot = snapshot
+
+    def _getobj(self) -> Any:
+        return self._snapshot.module(self.path)
+
+
+def run_suites(files: dict[Path, str], student: Submission, config: GraderConfig,
+               snapshot: SuiteSnapshot | None = None) -> NNGradePlugin:
+    """Run the given suite files (path -> part name) against ``student``; the plugin holds the results.
+
+    With ``snapshot``, the test modules are built from it rather than read from the disk.
+    """
+    plugin = NNGradePlugin(student, config, {p.resolve(): name for p, name in files.items()}, snapshot)
     suites_root = Path(__file__).parent / "suites"
     args = [str(p) for p in files] + [
         "-q", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import re
 import select
 import struct
 import time
@@ -24,10 +25,27 @@ from typing import Any, Callable, Iterator
 
 from autograder._runtime import codec
 from autograder.config import GraderConfig
-from autograder.errors import MissingName, NNGradeError, StudentCrashed, StudentError, StudentTimeout
+from autograder.errors import (
+    GraderFault,
+    GradingDeadline,
+    MissingName,
+    StudentCrashed,
+    StudentError,
+    StudentTimeout,
+)
 from autograder.sandbox import Zygote
 
 CRASH_REASON = "the process ended (exit(), os._exit, a signal, or a memory or CPU limit)"
+START_ATTEMPTS = 3  # tries to start a student process (each may use a fresh zygote) before it is the grader's fault
+_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+
+
+class _Violation(Exception):
+    """Something the student process sent breaks the protocol (its text is the grader's own words)."""
+
+
+def _protocol(where: str, what: str) -> StudentCrashed:
+    return StudentCrashed(where, f"the process broke the grader's protocol ({what}); it was stopped")
 
 
 @dataclass
@@ -41,17 +59,27 @@ class CellRun:
 
 
 class _Process:
-    """One student process and its socket."""
+    """One student process and its socket.
+
+    No student code has run when the greeting arrives, so a process that cannot be started,
+    or greets wrongly, is the grader's or the machine's fault (:class:`GraderFault`); it is
+    killed either way.
+    """
 
     def __init__(self, zygote: Zygote, settings: dict[str, Any]) -> None:
         self.zygote = zygote
         self.pids, self.status, self.sock = zygote.spawn(settings)
         self.alive = True
         self.last_frame_size = 0
-        hello = self.recv(30.0, "starting your notebook")
-        if hello[0] != "hello":
+        self.last_deadline = 0.0
+        try:
+            hello = self.recv(30.0, "starting your notebook")
+        except BaseException as exc:
             self.kill()
-            raise StudentCrashed("starting your notebook", "the process sent an unexpected greeting")
+            raise GraderFault(f"a student process did not start ({type(exc).__name__})") from None
+        if type(hello) is not tuple or len(hello) != 2 or hello[0] != "hello":
+            self.kill()
+            raise GraderFault("a student process sent an unexpected greeting")
 
     def send(self, tree: Any) -> None:
         try:
@@ -61,7 +89,9 @@ class _Process:
             raise StudentCrashed("the grader's request", CRASH_REASON) from None
 
     def recv(self, timeout: float, where: str) -> Any:
+        """One frame, read and unpickled within ``timeout`` (kept as ``last_deadline`` for decoding)."""
         deadline = time.monotonic() + timeout
+        self.last_deadline = deadline
         head = self._read(8, deadline, where, timeout)
         (size,) = struct.unpack("!Q", head)
         if size > codec.MAX_FRAME:
@@ -166,29 +196,62 @@ class Submission:
         self.cell_runs: dict[int, CellRun] = {}
         self.isolation_status = ""
         self._gave_up = False
+        # the notebook's grading as a whole: every wait is cut to what is left of it
+        self._deadline = time.monotonic() + config.grading_timeout
+        self.faults: list[str] = []  # failures of the grader or the machine (never the student's)
+
+    def _remaining(self) -> float:
+        return self._deadline - time.monotonic()
+
+    def _expired(self, where: str) -> GradingDeadline:
+        self._gave_up = True
+        return GradingDeadline(where, self._config.grading_timeout)
+
+    def _fault(self, what: str) -> GraderFault:
+        self.faults.append(what)
+        return GraderFault(what)
+
+    def _start(self) -> "_Process":
+        """A fresh student process; after START_ATTEMPTS failures, the grader's fault."""
+        problem = ""
+        for attempt in range(START_ATTEMPTS):
+            try:
+                return _Process(self._zygote_source(), self._config.student_settings())
+            except Exception as exc:  # no process could be started (zygote gone, no pids left, ...)
+                problem = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+                time.sleep(0.2 * (attempt + 1))
+        raise self._fault(f"no student process could be started ({problem})")
+
+    def _zygote_died(self, proc: "_Process") -> GraderFault | None:
+        try:
+            alive = proc.zygote.alive()
+        except Exception:
+            alive = False
+        return None if alive else self._fault("the sandbox's zygote process stopped during grading")
 
     # --- lifecycle -----------------------------------------------------------
     def boot(self) -> None:
-        """Start a process and run the notebook in it (skipping cells that hung or crashed before)."""
+        """Start a process and run the notebook in it (skipping cells that hung or crashed before).
+
+        Whatever goes wrong, a process that is not handed on is killed here.
+        """
         while True:
+            if self._remaining() <= 0:
+                raise self._expired("your notebook")
             if self._gen > self._config.max_restarts:
                 self._gave_up = True
                 raise StudentCrashed("your notebook", f"it needed more than {self._config.max_restarts} "
                                      "fresh processes; the remaining checks were not run")
+            proc = self._start()
             self._gen += 1
             if self._gen > 1:
                 self.restarts += 1
-            try:
-                proc = _Process(self._zygote_source(), self._config.student_settings())
-            except NNGradeError as exc:  # no process could be started for this attempt
-                self.notes.append(f"starting a student process failed: {exc}")
-                continue
             self.isolation_status = proc.status
             order = [i for i, _ in self._cells if i not in self._skip]
             k, in_cell = 0, False
             current: int | None = order[0] if order else None
             now = time.monotonic()
-            notebook_deadline = now + self._config.notebook_timeout
+            notebook_deadline = min(now + self._config.notebook_timeout, self._deadline)
             cell_deadline = now + self._config.cell_timeout
             try:
                 proc.send(("run", [(i, s) for i, s in self._cells if i not in self._skip]))
@@ -198,7 +261,7 @@ class Submission:
                     timeout = max(0.01, deadline - time.monotonic())
                     where = f"cell {current}" if current is not None else "your notebook"
                     msg = proc.recv(timeout, where)
-                    kind = msg[0] if isinstance(msg, tuple) and msg else None
+                    kind = msg[0] if type(msg) is tuple and msg else None
                     index = msg[1] if kind in ("cell_start", "cell_done") and len(msg) > 1 else None
                     if kind == "cell_start" and not in_cell and k < len(order) and index == order[k]:
                         in_cell, cell_started = True, time.monotonic()
@@ -214,12 +277,14 @@ class Submission:
                         proc.kill()
                         raise StudentCrashed(where, "the process sent something the grader did not ask for")
                 if self._helpers:
-                    proc.send(("helpers", self._helpers))
-                    reply = proc.recv(30.0, "loading the grader's helpers")
-                    if reply[0] != "ok":
-                        raise StudentCrashed("loading the grader's helpers", str(reply[1:])[:200])
+                    self._load_helpers(proc)
             except (StudentTimeout, StudentCrashed) as exc:
                 proc.kill()
+                fault = self._zygote_died(proc)
+                if fault is not None:
+                    raise fault from None
+                if self._remaining() <= 0:
+                    raise self._expired(f"cell {current}" if current is not None else "your notebook") from None
                 if current is None:
                     raise
                 self._skip.add(current)
@@ -232,8 +297,24 @@ class Submission:
                         else "ended the process")
                 self.notes.append(f"cell {current} {what}; it was skipped and the notebook re-run without it")
                 continue
+            except BaseException:
+                proc.kill()  # never leave a live process behind, whatever went wrong
+                raise
             self._proc = proc
             return
+
+    def _load_helpers(self, proc: "_Process") -> None:
+        """Run the assignment's student_helpers.py in the student process; any reply but ``ok`` ends it."""
+        where = "loading the grader's helpers"
+        proc.send(("helpers", self._helpers))
+        reply = proc.recv(max(0.01, min(30.0, self._remaining())), where)
+        if type(reply) is not tuple or len(reply) != 2 or type(reply[0]) is not str:
+            proc.kill()
+            raise _protocol(where, "a reply that is not a (kind, value) pair")
+        if reply[0] != "ok":
+            proc.kill()
+            raise StudentCrashed(where, "the grader's helpers could not be loaded in your process "
+                                 "(did your notebook replace a builtin?)")
 
     def _record(self, index: int, outputs: Any, seconds: float) -> None:
         """Keep what a cell displayed, checked and capped here (the student's own caps are not trusted)."""
@@ -246,6 +327,9 @@ class Submission:
         self.cell_runs[index] = CellRun(index, kept, status, seconds)
 
     def _live(self) -> _Process:
+        if self._remaining() <= 0:
+            self.close()
+            raise self._expired("your notebook")
         if self._gave_up:
             raise StudentCrashed("your notebook", "it needed too many fresh processes; this check was not run")
         if self._proc is None or not self._proc.alive:
@@ -261,36 +345,90 @@ class Submission:
             self._proc = None
 
     # --- requests ------------------------------------------------------------
-    def _request(self, request: Any, where: str, timeout: float | None = None) -> Any:
+    def _request(self, request: Any, where: str, timeout: float | None = None, expect: str = "") -> Any:
+        """Send one request and take its reply, within the call's limit and the notebook's deadline.
+
+        Any reply of the wrong shape (or a value of the wrong kind where ``expect`` names one:
+        ``handle`` or ``bool``) is a protocol violation: the process is killed and this check
+        fails with one line; the next call starts a fresh process.
+        """
         proc = self._live()
+        limit = timeout or self._call_timeout
+        wait = min(limit, self._remaining())
+        if wait <= 0:
+            self.close()
+            raise self._expired(where)
         proc.send(request)
         try:
-            reply = proc.recv(timeout or self._call_timeout, where)
+            reply = proc.recv(wait, where)
         except (StudentTimeout, StudentCrashed) as exc:
+            fault = self._zygote_died(proc)
+            if fault is not None:
+                raise fault from None
+            if isinstance(exc, StudentTimeout) and wait < limit:
+                raise self._expired(where) from None
             self.notes.append(f"{where}: {exc}")
             raise
-        if not isinstance(reply, tuple) or len(reply) < 2:
-            raise StudentError("InvalidValue", "the process sent a malformed reply", where)
+        try:
+            return self._reply(proc, reply, request, where, limit, expect)
+        except _Violation as exc:
+            proc.kill()
+            self.notes.append(f"{where}: the process broke the grader's protocol ({exc})")
+            raise _protocol(where, str(exc)) from None
+
+    def _reply(self, proc: _Process, reply: Any, request: Any, where: str, limit: float, expect: str) -> Any:
+        """The value in ``reply``, or the student's error; ``_Violation`` for anything malformed."""
+        if type(reply) is not tuple or not reply or type(reply[0]) is not str:
+            raise _Violation("a reply that is not a (kind, ...) tuple")
         kind = reply[0]
-        if kind == "ok":
+        texts = all(type(x) is str for x in reply[1:])
+        if kind == "ok" and len(reply) == 2:
             try:
-                return self._decode(reply[1], proc.last_frame_size)
+                value = self._decode(reply[1], proc.last_frame_size, proc.last_deadline)
+            except codec.DecodeTimeout:
+                raise StudentTimeout(where, limit) from None
+            except _Violation:
+                raise
             except codec.CodecError as exc:
                 raise StudentError("InvalidValue", f"the value could not be received safely ({exc})",
                                    where) from None
-        if kind == "missing":
-            raise MissingName(str(reply[1]))
-        if kind == "err" and len(reply) >= 3:
-            raise StudentError(str(reply[1])[:100], str(reply[2])[:500], where)
-        raise StudentError("InvalidValue", str(reply[1])[:300], where)
+            except Exception as exc:  # anything the checks above missed is still the value's fault
+                raise StudentError("InvalidValue", "the value could not be received safely "
+                                   f"({type(exc).__name__})", where) from None
+            if expect == "handle" and not isinstance(value, Handle):
+                raise _Violation("a value where the grader expected a handle")
+            if expect == "bool" and type(value) is not bool:
+                raise _Violation("a non-boolean answer to a yes/no request")
+            return value
+        if kind == "missing" and len(reply) == 2 and texts:
+            name = self._asked_name(request)
+            if name is None:
+                raise _Violation("a 'missing name' reply to a request that names none")
+            raise MissingName(name)
+        if kind == "err" and len(reply) == 4 and texts:
+            raise StudentError(reply[1][:100], reply[2][:500], where)
+        if kind == "fault" and len(reply) == 2 and texts:
+            raise StudentError("InvalidValue", reply[1][:300], where)
+        raise _Violation(f"an unexpected {kind[:20]!r} reply" if kind in ("ok", "missing", "err", "fault")
+                         else "a reply of an unknown kind")
 
-    def _decode(self, node: Any, frame_size: int) -> Any:
+    @staticmethod
+    def _asked_name(request: Any) -> str | None:
+        """The notebook global a request looks up (what a 'missing' reply may be about), if any."""
+        if request[0] in ("call", "fetch", "pin"):
+            root = request[1][0]
+            return str(root[1]) if root[0] == "g" else None
+        return None
+
+    def _decode(self, node: Any, frame_size: int, deadline: float | None = None) -> Any:
         gen = self._gen
 
         def resolve(hnode: Any) -> Handle:
-            if len(hnode) < 2 or type(hnode[1]) is not int:
-                raise codec.CodecError("malformed handle")
-            return Handle(self, ("h", hnode[1]), (), str(hnode[2])[:100] if len(hnode) > 2 else "", gen)
+            if (type(hnode) is not tuple or len(hnode) != 3 or type(hnode[1]) is not int or hnode[1] < 0
+                    or type(hnode[2]) is not str):
+                raise _Violation("a malformed handle")
+            type_name = hnode[2] if _SAFE_NAME.fullmatch(hnode[2]) else "object"
+            return Handle(self, ("h", hnode[1]), (), type_name, gen)
 
         def device_map(device: str) -> str:
             if device.startswith("cuda"):
@@ -302,7 +440,7 @@ class Submission:
                     return "cpu"
             return device
 
-        return codec.decode(node, resolve, device_map, budget=codec.Budget(frame_size))
+        return codec.decode(node, resolve, device_map, budget=codec.Budget(frame_size, deadline))
 
     def _encode(self, value: Any) -> Any:
         def make_handle(obj: Any) -> Any:
@@ -323,7 +461,7 @@ class Submission:
         if handle._root[0] == "h" and not handle._path:
             self._ref(handle)
             return handle._root
-        pinned = self._request(("pin", self._ref(handle)), f"`{handle._describe()}`")
+        pinned = self._request(("pin", self._ref(handle)), f"`{handle._describe()}`", expect="handle")
         return pinned._root
 
     def _call(self, handle: Handle, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -353,12 +491,13 @@ class Submission:
     def has(self, name: str) -> bool:
         """Whether the notebook defines ``name``."""
         self._live()
-        return bool(self._request(("has", name), f"`{name}`"))
+        return bool(self._request(("has", name), f"`{name}`", expect="bool"))
 
     def send(self, value: Any) -> Handle:
         """Copy ``value`` into the student process; a handle to the copy."""
         self._live()
-        return self._request(("send", self._encode(value)), "sending a value")  # type: ignore[no-any-return]
+        return self._request(("send", self._encode(value)), "sending a value",  # type: ignore[no-any-return]
+                             expect="handle")
 
     def helper(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Run ``name`` from the assignment's ``student_helpers.py`` inside the student process."""
