@@ -17,8 +17,8 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 
 from autograder.errors import NNGradeError
+from autograder.integrity import SUITES_DIR, SuiteSnapshot
 
-SUITES_DIR = Path(__file__).parent / "suites"
 DIRECTIVE = re.compile(r"^\s*#\s*nngrade:\s*part\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", re.M)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
 MAX_NOTEBOOK_BYTES = 64 * 2**20  # a larger submission is refused unread, as malformed
@@ -74,6 +74,7 @@ class Assignment:
     course_root: Path
     source_nb: NotebookNode
     parts: tuple[Part, ...]
+    suite: SuiteSnapshot
 
     @property
     def suite_dir(self) -> Path:
@@ -84,8 +85,7 @@ class Assignment:
         return f"{self.id}.ipynb"
 
     def helpers_source(self) -> str | None:
-        path = self.suite_dir / "student_helpers.py"
-        return path.read_text() if path.exists() else None
+        return self.suite.text("student_helpers.py")
 
     def part(self, name: str) -> Part:
         for p in self.parts:
@@ -124,7 +124,7 @@ class Assignment:
             parts.append(Part(name, str(m["grade_id"]), float(m.get("points", 0)), suite))
         if not parts:
             raise NNGradeError(f"{assignment_id}: the source notebook has no `# nngrade: part` directives")
-        return cls(assignment_id, course_root, nb, tuple(parts))
+        return cls(assignment_id, course_root, nb, tuple(parts), SuiteSnapshot.read(assignment_id, SUITES_DIR))
 
 
 def read_notebook(path: Path) -> NotebookNode:

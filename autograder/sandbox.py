@@ -265,12 +265,12 @@ class Zygote:
     def spawn(self, settings: dict[str, Any]) -> tuple[list[int], str, socket.socket]:
         """Fork a student process; return (its pids to kill, student first; namespace status; socket)."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        # the student's private /tmp (and, without bubblewrap, the hidden folders) must not cover
-        # the interpreter: those folders are bound back read-only
-        under_tmp = [op for op in self.mounts if op[1] == "/tmp" or op[1].startswith("/tmp/")]
-        settings = dict(settings, mounts=self.mounts if self.level == "namespaces" else under_tmp,
+        # the keeper applies the whole mount plan at both levels (under bubblewrap again, over its
+        # hides): its folders are made world-traversable, so an unprivileged student reaches the
+        # interpreter bound back inside a hidden folder, and its private /tmp does not cover it
+        settings = dict(settings, mounts=self.mounts,
                         namespaces=self.level in ("bwrap", "namespaces"),
-                        readonly_root=self.level == "namespaces")
+                        readonly_root=True)  # under bubblewrap too: its /dev is a shared tmpfs
         with self.lock:
             try:
                 self._send(("spawn", list(settings.items())), [theirs.fileno()])

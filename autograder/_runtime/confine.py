@@ -110,6 +110,7 @@ def enter_keeper_namespaces(settings: dict[str, Any]) -> str:
     ``/tmp`` and ``/dev/shm``.
     """
     lib = libc()
+    os.umask(0o022)  # folders made for reveals must be traversable by an unprivileged student
     root = is_real_root()
     uid, gid = os.getuid(), os.getgid()
     flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
