@@ -871,6 +871,179 @@ def _only_real_cells(ctx: Ctx, graded: Graded) -> None:
     assert not extra, f"the grader kept outputs for {len(extra)} cells it never ran, e.g. {extra[:3]}"
 
 
+# --- issue 13: protocol violations, decoding, malformed notebooks, hidden inputs ----------------
+
+# the worker's request handler replaced: FORGE(request) returns a forged reply, or None for the real one
+_FORGE = _WORKER + '''
+W, S = _worker()
+_orig_handle = type(S).handle
+def _cols(request):
+    try:
+        return request[2][1][0][2][1]   # columns of the first argument (X) of a call
+    except Exception:
+        return None
+def _is_call(request, name):
+    try:
+        return request[0] == "call" and request[1][0] == ("g", name)
+    except Exception:
+        return False
+def _deep(n):
+    node = "x"
+    for _ in range(n):
+        node = [node]
+    return node
+def _handle(self, request):
+    forged = FORGE(request)
+    return _orig_handle(self, request) if forged is None else forged
+type(S).handle = _handle
+'''
+
+
+def _forging(body: str, nb: NotebookNode | None = None) -> NotebookNode:
+    """The answer key (or ``nb``) with a cell that forges replies as ``body`` (defines FORGE) says."""
+    return with_extra_cell(nb if nb is not None else _key(), textwrap.dedent(body) + _FORGE)
+
+
+def protocol_reply_shapes(ctx: Ctx) -> NotebookNode:
+    return _forging('''
+        def FORGE(request):
+            if _is_call(request, "predict"):
+                return 7 if _cols(request) == 3 else ("ok",)   # not a tuple; a tuple of the wrong arity
+    ''')
+
+
+def protocol_reply_kinds(ctx: Ctx) -> NotebookNode:
+    return _forging('''
+        def FORGE(request):
+            if _is_call(request, "predict"):
+                if _cols(request) == 3:
+                    return ("bogus", 1)                          # a kind that does not exist
+                return ("err", _deep(400), "detail", "tb")       # err fields that are not text
+    ''')
+
+
+def protocol_handles(ctx: Ctx) -> NotebookNode:
+    return _forging('''
+        def FORGE(request):
+            if _is_call(request, "predict"):
+                if _cols(request) == 3:
+                    return ("ok", ("h", "one", "ndarray"))       # a handle id that is not an int
+                return ("ok", ("h", 1, _deep(400)))              # a handle type that is not text
+    ''')
+
+
+def protocol_missing_and_send(ctx: Ctx) -> NotebookNode:
+    return _forging('''
+        def FORGE(request):
+            if _is_call(request, "predict"):
+                return ("missing", "the hidden input is " + repr(request)[:200])   # names another name
+            if request[0] == "send":
+                return ("ok", ("v", 1))                          # a value where a handle belongs
+    ''')
+
+
+def protocol_cell_reports(ctx: Ctx) -> NotebookNode:
+    return with_extra_cell(_key(), _WORKER + '''
+W, S = _worker()
+node = "x"
+for _ in range(400):
+    node = [node]
+W["send"](S.sock, 12345)
+W["send"](S.sock, node)
+W["send"](S.sock, ("cell_done", node, node))
+''')
+
+
+def _missing_and_send_after(ctx: Ctx, graded: Graded) -> None:
+    messages = [c.message for p in graded.result.parts for c in p.checks]
+    assert not any("the hidden input is" in m for m in messages), "a forged 'missing' name was shown"
+    predict = graded.result.part("predict").checks
+    assert all("`predict` is not defined" in c.message for c in predict)
+
+
+def _one_line_protocol(part: str) -> Callable[[Ctx, Graded], None]:
+    def check(ctx: Ctx, graded: Graded) -> None:
+        failed = [c for c in graded.result.part(part).checks if not c.passed]
+        assert failed and all("broke the grader's protocol" in c.message and "\n" not in c.message
+                              and len(c.message) < 300 for c in failed), [c.message for c in failed]
+    return check
+
+
+def hidden_input_in_exception(ctx: Ctx) -> NotebookNode:
+    return _with_predict('''
+        def predict(X, w, b):
+            raise ValueError(f"LEAK {np.asarray(X).tolist()} {np.asarray(w).tolist()} {b}")
+    ''')
+
+
+def hidden_input_in_type_name(ctx: Ctx) -> NotebookNode:
+    return _with_predict('''
+        def predict(X, w, b):
+            name = "LEAK_" + "_".join(str(abs(int(v * 1e6))) for v in np.ravel(X)[:6])
+            raise type(name, (Exception,), {})("LEAK")
+    ''')
+
+
+def _hidden_not_shown(ctx: Ctx, graded: Graded) -> None:
+    checks = {c.check_id: c for c in graded.result.part("predict").checks}
+    hidden = checks["predict::test_predict_matches_reference"]
+    assert not hidden.passed and "LEAK" not in hidden.message, hidden.message
+    assert "hidden case" in hidden.message
+    shown = checks["predict::test_predict_on_boundary"]
+    assert "LEAK" in shown.message  # a public case's inputs are public: its message is kept
+
+
+def _deep_json(depth: int) -> str:
+    return '{"cells": [], "metadata": ' + "[" * depth + "]" * depth + ', "nbformat": 4, "nbformat_minor": 5}'
+
+
+def malformed_deep_json(ctx: Ctx) -> Path:
+    path = ctx.out() / "deep.ipynb"
+    path.write_text(_deep_json(100_000))
+    return path
+
+
+def malformed_binary(ctx: Ctx) -> Path:
+    path = ctx.out() / "binary.ipynb"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(4096))
+    return path
+
+
+def malformed_not_utf8(ctx: Ctx) -> Path:
+    path = ctx.out() / "latin1.ipynb"
+    text = nbformat.writes(_key()).replace("perceptron", "perceptr\u00f3n")
+    path.write_bytes(text.encode("latin-1", "replace"))
+    return path
+
+
+def malformed_wrong_types(ctx: Ctx) -> Path:
+    data = json.loads(nbformat.writes(_key()))
+    data["cells"][3]["source"] = 5
+    data["cells"][4]["outputs"] = "none"
+    path = ctx.out() / "types.ipynb"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def duplicated_grade_cell(ctx: Ctx) -> NotebookNode:
+    nb = _key()
+    test_step = next(c for c in nb.cells if _meta(c).get("grade_id") == "test_step")
+    nb.cells.insert(nb.cells.index(test_step) + 1, copy.deepcopy(test_step))  # an honest copy-paste
+    return nb
+
+
+def copied_task_metadata(ctx: Ctx) -> NotebookNode:
+    nb = _key()
+    manual = next(c for c in nb.cells if _meta(c).get("grade_id") == "why_not_xor")
+    forged = nbformat.v4.new_code_cell("x = 1\n")
+    forged.metadata["nbgrader"] = copy.deepcopy(manual.metadata["nbgrader"])
+    task = nbformat.v4.new_code_cell("y = 2\n")
+    task.metadata["nbgrader"] = {"task": True, "grade": False, "solution": False, "locked": True,
+                                 "grade_id": "task_forged", "points": 50, "schema_version": 3}
+    nb.cells[1:1] = [forged, task]
+    return nb
+
+
 # --- the table -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -983,7 +1156,52 @@ TABLE = [
     Attack("forged_cell_outputs", forged_cell_outputs, FULL,
            "cell_done frames for 200 cells that do not exist",
            after=_only_real_cells),
+    # issue 13: protocol violations end that student's process; the next one is graded as if first
+    Attack("protocol_reply_shapes", protocol_reply_shapes, FULL - 2,
+           "replies to predict that are not a tuple, or a tuple of the wrong arity",
+           after=_one_line_protocol("predict")),
+    Attack("protocol_reply_kinds", protocol_reply_kinds, FULL - 2,
+           "a reply of an unknown kind; an error reply whose fields are 400-deep lists",
+           after=_one_line_protocol("predict")),
+    Attack("protocol_handles", protocol_handles, FULL - 2,
+           "handles whose id is not an int, or whose type name is a 400-deep list",
+           after=_one_line_protocol("predict")),
+    Attack("protocol_missing_and_send", protocol_missing_and_send, FULL - 4,
+           "a 'missing name' reply naming another name; a value where a handle belongs (send)",
+           after=_missing_and_send_after),
+    Attack("protocol_cell_reports", protocol_cell_reports, FULL,
+           "a cell sends an int, a 400-deep list and a cell_done of deep lists as cell reports"),
+    # the student's exception text never shows a hidden check's inputs
+    Attack("hidden_input_in_exception", hidden_input_in_exception, FULL - 2,
+           "predict raises an exception whose message holds its (hidden) inputs", after=_hidden_not_shown),
+    Attack("hidden_input_in_type_name", hidden_input_in_type_name, FULL - 2,
+           "predict raises an exception whose class name holds its (hidden) inputs", after=_hidden_not_shown),
+    # malformed notebooks of any shape: that student's `malformed` result, nobody else's
+    Attack("malformed_deep_json", malformed_deep_json, 0.0, "JSON nested 100,000 lists deep",
+           after=lambda c, g: _all_malformed(g)),
+    Attack("malformed_binary", malformed_binary, 0.0, "4 KiB of random bytes after a PNG header",
+           after=lambda c, g: _all_malformed(g)),
+    Attack("malformed_not_utf8", malformed_not_utf8, 0.0, "the answer key saved as Latin-1",
+           after=lambda c, g: _all_malformed(g)),
+    Attack("malformed_wrong_types", malformed_wrong_types, 0.0, "a cell's source is a number, outputs a string",
+           after=lambda c, g: _all_malformed(g)),
+    # duplicated or forged grade ids and metadata: graded as far as it can be, with notes
+    Attack("duplicated_grade_cell", duplicated_grade_cell, FULL, "the test_step cell copy-pasted below itself",
+           after=lambda c, g: _noted(g, "repeats the id 'test_step'")),
+    Attack("copied_task_metadata", copied_task_metadata, FULL,
+           "a code cell carrying the markdown answer cell's metadata, and one claiming to be a 50-point task"),
 ]
+
+
+def _all_malformed(graded: Graded) -> None:
+    result = graded.result
+    assert result.error and "\n" not in result.error and len(result.error) < 300, result.error
+    assert all(c.kind == "malformed" for p in result.parts for c in p.checks)
+    assert graded.cacheable  # the student's own result
+
+
+def _noted(graded: Graded, text: str) -> None:
+    assert any(text in n for n in graded.result.notes), graded.result.notes
 
 
 def _assert_absent(path: Path) -> None:
