@@ -90,6 +90,7 @@ def grade_notebook(
     student_id: str = "",
     parts: list[str] | None = None,
     zygote: Zygote | None = None,
+    proving: bool = False,
 ) -> Graded:
     """Grade a submission against the assignment's hidden suites.
 
@@ -104,6 +105,8 @@ def grade_notebook(
         student_id: shown in results.
         parts: the parts to grade (default: all).
         zygote: where student processes come from (default: this process's shared one).
+        proving: the suites are being proved by ``nngrade validate``, so they need no recorded
+            digest yet (they are still read before any student code runs).
 
     Returns:
         The result, the cells' display outputs, and any internal grader errors (for staff).
@@ -113,7 +116,8 @@ def grade_notebook(
     # the suites were read when the assignment was loaded: they must be the ones `nngrade validate`
     # proved (else this raises SuitesChanged: nobody is graded), and their helper modules are in
     # memory before any student code of this submission runs
-    verify_suites(assignment.suite)
+    if not proving:
+        verify_suites(assignment.suite)
     assignment.suite.import_helpers()
     try:
         if isinstance(notebook, Path):

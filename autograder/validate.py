@@ -13,6 +13,7 @@ from rich.console import Console
 from autograder.assignment import Assignment
 from autograder.config import load_config
 from autograder.engine import grade_notebook
+from autograder.integrity import LOCK_FILE, record_digest
 from autograder.generate import assignment_ids, generate_into
 from autograder.mutants import load_mutants
 from autograder.progress import progress_steps
@@ -71,7 +72,7 @@ def validate_assignment(root: Path, aid: str, device: str | None = None, isolati
     steps = [("answer key", key_nb, None), ("untouched release", release_nb, None)]
     steps += [(f"known-wrong {m.name}", m.apply(key_nb), m) for m in mutants]
     for label, nb, mutant in progress_steps(steps, f"validate {aid}", on_step):
-        result = grade_notebook(nb, asg, config, student_id=label).result
+        result = grade_notebook(nb, asg, config, student_id=label, proving=True).result
         if mutant is None and label == "answer key":
             ok = result.score == result.max_score
             detail = "" if ok else "failed: " + ", ".join(sorted(result.failed_checks()))
@@ -95,6 +96,10 @@ def validate_assignment(root: Path, aid: str, device: str | None = None, isolati
                                          f"({result.score:g}/{result.max_score:g})", ok, detail))
     if len(mutants) == 0:
         findings.append(Finding(aid, "has a known-wrong table (tests/known_wrong)", False, "none found"))
+    if all(f.ok for f in findings):
+        record_digest(asg.suite)
+        findings.append(Finding(aid, f"suite digest {asg.suite.digest[:12]} recorded in "
+                                     f"{LOCK_FILE.relative_to(LOCK_FILE.parents[2])}", True))
     return findings
 
 
