@@ -119,3 +119,98 @@ def test_unencodable_values_become_handles():
 def test_bytes_io_not_by_value():
     with pytest.raises(codec.CodecError):
         codec.encode(io.BytesIO(b"x"), None)
+
+
+# --- the decoder's budget: bounds checked before anything is allocated or constructed ----------
+
+def budgeted(node, deadline=None):
+    """Decode ``node`` as the grader does: under the budget of the frame it would arrive in."""
+    frame = codec.dumps(node)
+    return codec.decode(codec.loads(frame[8:]), lambda n: pytest.fail("no handles expected"),
+                        budget=codec.Budget(len(frame) - 8, deadline))
+
+
+def test_honest_values_fit_their_budget():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(8 * 4 * 4, 10), nn.LayerNorm(10), nn.Dropout(0.1))
+    emb = nn.Embedding(50, 16)
+    tied = nn.Sequential(emb, nn.Linear(16, 50, bias=False))
+    tied[1].weight = emb.weight
+    for m in (model, tied):
+        back = budgeted(codec.encode_module(m))
+        for (k1, v1), (k2, v2) in zip(m.state_dict().items(), back.state_dict().items()):
+            assert k1 == k2 and torch.equal(v1, v2)
+    value = {"x": np.arange(1000.0), "t": torch.ones(3, 4, dtype=torch.bfloat16), "n": [1, (2, "a")]}
+    back = budgeted(codec.encode(value, None))
+    assert np.array_equal(back["x"], value["x"]) and back["t"].dtype == torch.bfloat16
+
+
+def _never(monkeypatch, target, name):
+    def boom(*args, **kwargs):
+        pytest.fail(f"{name} was reached before the spec was refused")
+    monkeypatch.setattr(target, name, boom)
+
+
+@pytest.mark.parametrize("spec,why", [
+    (("Linear", [("in_features", 4), ("out_features", 4), ("device", "cpu")], [], [], [], True), "device"),
+    (("Linear", [("in_features", 4), ("out_features", 4), ("dtype", "float64")], [], [], [], True), "dtype"),
+    (("LSTM", [("input_size", 1), ("hidden_size", 1), ("num_layers", 30000)], [], [], [], True), "LSTM"),
+    (("Linear", [("in_features", 10**6), ("out_features", 10**6)], [], [], [], True), "far larger"),
+    (("Conv2d", [("in_channels", 4096), ("out_channels", 4096), ("kernel_size", (64, 64))], [], [], [],
+      True), "far larger"),
+    (("Embedding", [("num_embeddings", 10**7), ("embedding_dim", 512)], [], [], [], True), "far larger"),
+    (("Linear", [("in_features", 4.5), ("out_features", 4)], [], [], [], True), "in_features"),
+    (("Linear", [("in_features", 4)] * 2, [], [], [], True), "in_features"),
+])
+def test_module_specs_are_refused_before_construction(spec, why, monkeypatch):
+    for cls in (nn.Linear, nn.Conv2d, nn.Embedding, nn.LSTM):
+        _never(monkeypatch, cls, "__init__")
+    with pytest.raises(codec.CodecError, match=why):
+        budgeted(("M", spec, []))
+
+
+def test_every_reference_to_a_tensor_is_counted():
+    n = 2**14
+    tensors = [codec._encode_tensor(torch.zeros(n), None), codec._encode_tensor(torch.tensor(0), None)]
+    layer = ("BatchNorm1d", [("num_features", n), ("affine", False)], [], [],
+             [("running_mean", 0), ("running_var", 0), ("num_batches_tracked", 1)], True)
+    two = ("M", ("Sequential", [], [(str(i), layer) for i in range(1)], [], [], True), tensors)
+    assert budgeted(two)[0].running_mean.shape == (n,)  # two names for one tensor: fine
+    many = ("M", ("Sequential", [], [(str(i), layer) for i in range(400)], [], [], True), tensors)
+    with pytest.raises(codec.CodecError, match="expand"):
+        budgeted(many)
+    arrays = ("l", [codec.encode(np.zeros(2**16), None)] * 8)
+    with pytest.raises(codec.CodecError, match="expand"):
+        budgeted(arrays)
+
+
+def test_dtype_widening_is_counted_before_the_copy(monkeypatch):
+    node = ("T", "complex128", "|u1", (2**20,), bytes(2**20), "cpu", False)
+    _never(monkeypatch, codec, "_array")
+    with pytest.raises(codec.CodecError, match="expand"):
+        budgeted(node)
+
+
+def test_decoding_stops_at_the_deadline():
+    import time
+
+    node = codec.encode([[i, float(i)] for i in range(5000)], None)
+    with pytest.raises(codec.DecodeTimeout):
+        budgeted(node, deadline=time.monotonic() - 1)
+    assert len(budgeted(node, deadline=time.monotonic() + 60)) == 5000
+
+
+@pytest.mark.parametrize("node", [
+    ("a", "(1000,1000)f8", (1,), b"\0" * 8),                 # a subarray dtype
+    ("a", "<f8", (2**40, 2**40, 0), b""),                    # absurd dimensions
+    ("a", "<f8", [1.5], b"\0" * 8),                          # a shape that is not integers
+    ("T", "float32", "<f4", (1,), b"\0" * 4, [["cpu"]], False),   # a device that is not text
+    ("T", "Tensor", "<f4", (1,), b"\0" * 4, "cpu", False),   # a torch name that is not a dtype
+    ("c", [1], 2.0),                                         # a complex part that is not a number
+    ("d", [("v", 1)]),                                       # a dict item that is not a pair
+    ("M", ("Linear", [("in_features", 2), ("out_features", 2)], [], [("weight", 0, True)], [], True), [7]),
+    ("M", ("Linear", [], [("..", ("ReLU", [], [], [], [], True))], [], [], True), []),
+])
+def test_malformed_nodes_are_codec_errors(node):
+    with pytest.raises(codec.CodecError):
+        budgeted(node)

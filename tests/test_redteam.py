@@ -1436,6 +1436,46 @@ def build():
             [("weight", 0, True)], [], True)
     return ("M", spec, [tensor])
 ''',
+    # the same layer with device="cpu" among its arguments (it would escape the meta device)
+    "module_device": '''
+def build():
+    import torch
+    tensor = _codec._encode_tensor(torch.zeros(1), None)
+    spec = ("Linear", [("in_features", 4096), ("out_features", 8192), ("bias", False), ("device", "cpu")],
+            [], [("weight", 0, True)], [], True)
+    return ("M", spec, [tensor])
+''',
+    # a class outside the allowlist whose construction alone takes minutes (even on the meta device)
+    "lstm": '''
+def build():
+    spec = ("LSTM", [("input_size", 1), ("hidden_size", 1), ("num_layers", 30000)], [], [], [], True)
+    return ("M", spec, [])
+''',
+    # a layer of 10**12 parameters described in a few bytes: refused before it is constructed
+    "linear_huge": '''
+def build():
+    import torch
+    tensor = _codec._encode_tensor(torch.zeros(1), None)
+    spec = ("Linear", [("in_features", 10**6), ("out_features", 10**6), ("bias", False)], [],
+            [("weight", 0, True)], [], True)
+    return ("M", spec, [tensor])
+''',
+    # one 256 KiB tensor named by 800 buffers (400 BatchNorm layers): 200 MB if each were copied
+    "aliased_buffers": '''
+def build():
+    import torch
+    n = 2**16
+    tensors = [_codec._encode_tensor(torch.zeros(n), None), _codec._encode_tensor(torch.tensor(0), None)]
+    layer = ("BatchNorm1d", [("num_features", n), ("affine", False)], [], [],
+             [("running_mean", 0), ("running_var", 0), ("num_batches_tracked", 1)], True)
+    spec = ("Sequential", [], [(str(i), layer) for i in range(400)], [], [], True)
+    return ("M", spec, tensors)
+''',
+    # a 12 MiB uint8 payload declared complex128 (16 times wider): 192 MiB
+    "widening": '''
+def build():
+    return ("T", "complex128", "|u1", (12 * 2**20,), bytes(12 * 2**20), "cpu", False)
+''',
 }
 
 
@@ -1469,15 +1509,42 @@ def test_reply_cannot_expand_in_the_grader(kind: str, grader_config: GraderConfi
                 raise _Blown("params")
         orig_reset(self)
 
+    orig_tensor, orig_module, orig_linear = codec._decode_tensor, codec._decode_module, torch.nn.Linear.__init__
+
+    def tensor(*args: Any, **kwargs: Any) -> Any:
+        out = orig_tensor(*args, **kwargs)
+        meter["bytes"] += out.numel() * out.element_size()
+        if meter["bytes"] > 128 * 2**20:
+            raise _Blown("tensor bytes (after dtype widening)")
+        return out
+
+    def module(*args: Any, **kwargs: Any) -> Any:
+        out = orig_module(*args, **kwargs)
+        named = sum(b.numel() * b.element_size() for _, b in out.named_buffers(remove_duplicate=False))
+        if named > 128 * 2**20:
+            raise _Blown(f"{named >> 20} MiB of buffers")
+        return out
+
+    def linear(self: Any, in_features: int, out_features: int, *args: Any, **kwargs: Any) -> None:
+        if in_features * out_features > 2**24:
+            raise _Blown("a huge layer was constructed before being refused")
+        orig_linear(self, in_features, out_features, *args, **kwargs)
+
     monkeypatch.setattr(codec, "decode", decode)
     monkeypatch.setattr(codec, "_array", array)
+    monkeypatch.setattr(codec, "_decode_tensor", tensor)
+    monkeypatch.setattr(codec, "_decode_module", module)
     monkeypatch.setattr(torch.nn.Linear, "reset_parameters", reset)
+    monkeypatch.setattr(torch.nn.Linear, "__init__", linear)
+    started = time.monotonic()
     try:
         _call_student(_BOMB + _BOMBS[kind], "bomb", config=grader_config)
     except _Blown as exc:
         pytest.fail(f"the grader expanded a small reply past its budget ({exc})")
     except Exception:
         pass  # refused: that is the correct outcome
+    seconds = time.monotonic() - started
+    assert seconds < grader_config.call_timeout, f"decoding held the check for {seconds:.0f} s"
 
 
 @needs_sandbox
