@@ -12,6 +12,8 @@ RERUN = "train::test_train_rerun"
 LOSSES = "train::test_train_losses"
 XOR_SOLVED = "train::test_xor_solved"
 LOSS_FALLS = "train::test_loss_falls"
+EXACT = "backward::test_backward_is_backprop"      # needs exact gradients
+NO_AUTODIFF = "backward::test_no_autodiff_import"  # needs correct gradients too
 
 MUTANTS = [
     Mutant(
@@ -19,21 +21,21 @@ MUTANTS = [
         description="backward forgets the hidden sigmoid's derivative a1 * (1 - a1) on the way back",
         patch=[('d1 = (d2 @ params["W2"].T) * a1 * (1.0 - a1)     # (N, H)',
                 'd1 = d2 @ params["W2"].T                         # (N, H)')],
-        fails={GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
+        fails={EXACT, NO_AUTODIFF, GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
     ),
     Mutant(
         name="sum_not_mean",
         description="backward sums over the batch instead of averaging (no division by N*K)",
         patch=[("d2 = (y_hat - y) / y_hat.size                    # (N, K): mean over N*K entries",
                 "d2 = y_hat - y                                   # (N, K)")],
-        fails={GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES},
+        fails={EXACT, NO_AUTODIFF, GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES},
     ),
     Mutant(
         name="flipped_sign",
         description="backward uses y - y_hat for the output error, so every gradient has the wrong sign",
         patch=[("d2 = (y_hat - y) / y_hat.size                    # (N, K): mean over N*K entries",
                 "d2 = (y - y_hat) / y_hat.size                    # (N, K)")],
-        fails={GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
+        fails={EXACT, NO_AUTODIFF, GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
     ),
     Mutant(
         name="db1_wrong_axis",
@@ -41,14 +43,14 @@ MUTANTS = [
         patch=[("db1 = d1.sum(axis=0)                             # (H,)",
                 "db1 = d1.sum(axis=1)                             # (N,)")],
         # On XOR N = H = 4, so training runs, with a wrong b1 update.
-        fails={GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
+        fails={EXACT, NO_AUTODIFF, GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
     ),
     Mutant(
         name="dW2_transposed",
         description="backward computes dW2 as d2.T @ a1, shape (K, H) instead of a1.T @ d2, (H, K)",
         patch=[("dW2 = a1.T @ d2                                  # (H, K)",
                 "dW2 = d2.T @ a1                                  # (K, H)")],
-        fails={GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
+        fails={EXACT, NO_AUTODIFF, GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
     ),
     Mutant(
         name="mse_gradient",
@@ -56,7 +58,7 @@ MUTANTS = [
                     "with the BCE loss",
         patch=[("d2 = (y_hat - y) / y_hat.size                    # (N, K): mean over N*K entries",
                 "d2 = 2 * (y_hat - y) * y_hat * (1 - y_hat) / y_hat.size  # (N, K)")],
-        fails={GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES},
+        fails={EXACT, NO_AUTODIFF, GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES},
     ),
     Mutant(
         name="naive_sigmoid",
@@ -96,6 +98,62 @@ def backward(params, cache, y):
     return {k: grad[a:b].reshape(s) for k, a, b, s in zip(keys, bounds[:-1], bounds[1:], shapes)}
 '''},
         fails={"backward::test_backward_is_backprop"},
+    ),
+    Mutant(
+        name="numerical_backward_sleepy_forward",
+        description="the numerical backward above, with a forward that sleeps on wide inputs (the old timed "
+                    "case): time no longer decides anything, so it still fails only the exactness check",
+        replace={"forward": '''
+def forward(params, X):
+    import time
+    if np.shape(X)[1] >= 48:
+        time.sleep(0.2)
+    z1 = X @ params["W1"] + params["b1"]
+    a1 = sigmoid(z1)
+    y_hat = sigmoid(a1 @ params["W2"] + params["b2"])
+    return y_hat, {"X": X, "a1": a1, "y_hat": y_hat}
+''', "backward": '''
+def backward(params, cache, y):
+    X = cache["X"]
+    keys = list(params)
+    shapes = [np.shape(params[k]) for k in keys]
+    sizes = [np.size(params[k]) for k in keys]
+    theta = np.concatenate([np.ravel(params[k]) for k in keys])
+    grad = np.empty(theta.size)
+    h = 1e-5
+    for start in range(0, theta.size, 128):
+        idx = np.arange(start, min(start + 128, theta.size))
+        rows = np.arange(idx.size)
+        batch = np.repeat(theta[None, :], 2 * idx.size, axis=0)  # one parameter vector per row
+        batch[rows, idx] += h
+        batch[idx.size + rows, idx] -= h
+        parts = np.split(batch, np.cumsum(sizes)[:-1], axis=1)
+        p = {k: part.reshape((-1,) + s) for k, part, s in zip(keys, parts, shapes)}
+        a1 = sigmoid(X @ p["W1"] + p["b1"][:, None, :])
+        y_hat = np.clip(sigmoid(a1 @ p["W2"] + p["b2"][:, None, :]), 1e-12, 1 - 1e-12)
+        losses = np.mean(-(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)), axis=(1, 2))
+        grad[idx] = (losses[:idx.size] - losses[idx.size:]) / (2 * h)
+    bounds = np.cumsum([0] + sizes)
+    return {k: grad[a:b].reshape(s) for k, a, b, s in zip(keys, bounds[:-1], bounds[1:], shapes)}
+'''},
+        fails={"backward::test_backward_is_backprop"},
+    ),
+    Mutant(
+        name="nan_backward",
+        description="backward returns NaN for every gradient (the right keys and shapes)",
+        replace={"backward": '''
+def backward(params, cache, y):
+    return {k: np.full(np.shape(v), np.nan) for k, v in params.items()}
+'''},
+        fails={GRADIENT_CHECK, BATCH_MEAN, "backward::test_backward_is_backprop", "backward::test_no_autodiff_import",
+               RERUN, LOSSES, XOR_SOLVED, LOSS_FALLS},
+    ),
+    Mutant(
+        name="torch_in_helper_cell",
+        description="a helper cell (not a solution cell) imports torch; the solution cells are NumPy only",
+        patch=[("params, losses = train(X_xor, y_xor, seed=0)\n",
+                "import torch\nparams, losses = train(X_xor, y_xor, seed=0)\n")],
+        fails={"backward::test_no_autodiff_import"},
     ),
     Mutant(
         name="torch_autograd_backward",
@@ -170,7 +228,7 @@ def train(X, y, n_hidden=4, lr=1.0, epochs=5000, seed=0):
         name="forward_no_hidden_bias",
         description="forward leaves out b1, so the hidden layer has no bias",
         patch=[('z1 = X @ params["W1"] + params["b1"]   # (N, H)', 'z1 = X @ params["W1"]   # (N, H)')],
-        fails={"forward::test_forward_values", GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED,
+        fails={EXACT, NO_AUTODIFF, "forward::test_forward_values", GRADIENT_CHECK, BATCH_MEAN, RERUN, LOSSES, XOR_SOLVED,
                LOSS_FALLS, "predict::test_predict_values"},
     ),
 ]

@@ -163,4 +163,11 @@ def count_parameters(model, trainable_only=True):
                 "bytes_per_param = 4")],
         fails={"memory::test_dtypes"},
     ),
+    Mutant(
+        name="batchnorm_sized_by_input",
+        description="build_mlp gives each BatchNorm1d the width of the Linear layer's input, not its output "
+                    "(the model then raises when it runs)",
+        patch=[("layers.append(nn.BatchNorm1d(n_out))", "layers.append(nn.BatchNorm1d(n_in))")],
+        fails={"build::test_layer_sizes", "build::test_parameter_count", "build::test_forward_shape"},
+    ),
 ]

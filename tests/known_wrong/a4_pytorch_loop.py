@@ -139,4 +139,48 @@ MUTANTS = [
                 'return torch.device("cpu")')],
         fails={"get_device::test_get_device"},
     ),
+    Mutant(
+        name="fit_trains_nothing",
+        description="fit moves the model and every batch to the device and fills the history from evaluate, "
+                    "but never takes an optimizer step",
+        replace={"fit": '''
+def fit(model, train_loader, val_loader, epochs=20, lr=1e-3, device=None):
+    if device is None:
+        device = get_device()
+    model.to(device)
+    criterion = nn.CrossEntropyLoss()
+    history = {"train_loss": [], "val_loss": [], "val_acc": []}
+    for _ in range(epochs):
+        train_loss, _ = evaluate(model, train_loader, criterion, device)
+        val_loss, val_acc = evaluate(model, val_loader, criterion, device)
+        history["train_loss"].append(train_loss)
+        history["val_loss"].append(val_loss)
+        history["val_acc"].append(val_acc)
+    return history
+'''},
+        fails={"fit::test_adam_and_lr", "fit::test_on_device", "fit::test_default_device",
+               "fit::test_heldout_accuracy"},
+    ),
+    Mutant(
+        name="get_device_at_import",
+        description="the device is decided once, at import time, into a global (as the PyTorch quickstart "
+                    "does); the notebook asks for the decision inside get_device",
+        replace={"get_device": '''
+DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def get_device():
+    return DEVICE
+'''},
+        fails={"get_device::test_get_device"},
+    ),
+    Mutant(
+        name="scaler_fit_on_all_rows",
+        description="make_loaders standardises the inputs with the mean and std of all rows before the split, "
+                    "so validation rows leak into the training inputs",
+        patch=[("X = torch.as_tensor(X, dtype=torch.float32)  # (n, d)",
+                "X = torch.as_tensor(X, dtype=torch.float32)  # (n, d)\n"
+                "        X = (X - X.mean(dim=0)) / (X.std(dim=0) + 1e-8)")],
+        fails={"make_loaders::test_split_sizes_disjoint"},
+    ),
 ]

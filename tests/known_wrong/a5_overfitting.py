@@ -132,4 +132,82 @@ def plot_curves(history):
 '''},
         fails={"plot_curves::test_new_figure_each_call"},
     ),
+    Mutant(
+        name="early_stopping_saves_every_call",
+        description="step copies the weights on every call, improvement or not, so restore brings back the "
+                    "last epoch's weights (the copies themselves are proper clones)",
+        patch=[("        else:\n            self.counter += 1\n        self.calls += 1",
+                "        else:\n            self.counter += 1\n"
+                "        self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}\n"
+                "        self.calls += 1")],
+        fails={"early_stopping::test_restore_best_not_last", "early_stopping::test_training_run_restore"},
+    ),
+    Mutant(
+        name="plot_posing_figure",
+        description="plot_curves draws nothing: it returns a Figure subclass whose `axes` report made-up "
+                    "axes, titles, labels, legends and lines that carry the history",
+        replace={"plot_curves": '''
+def plot_curves(history):
+    import matplotlib.figure
+
+    class _Text:
+        def __init__(self, text):
+            self.text = text
+
+        def get_text(self):
+            return self.text
+
+    class _Legend:
+        def __init__(self, labels):
+            self.labels = labels
+
+        def get_texts(self):
+            return [_Text(t) for t in self.labels]
+
+    class _Line:
+        def __init__(self, values, label):
+            self.values, self.label = list(values), label
+
+        def get_label(self):
+            return self.label
+
+        def get_xdata(self):
+            return list(range(len(self.values)))
+
+        def get_ydata(self):
+            return self.values
+
+    class _Axes:
+        def __init__(self, title, ylabel, keys):
+            self.title, self.ylabel, self.keys = title, ylabel, keys
+
+        def get_title(self, loc="center"):
+            return self.title if loc == "center" else ""
+
+        def get_xlabel(self):
+            return "epoch"
+
+        def get_ylabel(self):
+            return self.ylabel
+
+        def get_legend(self):
+            return _Legend([label for _, label in self.keys])
+
+        def get_lines(self):
+            return [_Line(history[key], label) for key, label in self.keys]
+
+    class PosingFigure(matplotlib.figure.Figure):
+        @property
+        def axes(self):
+            return self.fake_axes
+
+    fig = PosingFigure()
+    fig.fake_axes = [_Axes("Loss", "loss", [("train_loss", "train"), ("val_loss", "validation")]),
+                     _Axes("Accuracy", "accuracy", [("train_acc", "train"), ("val_acc", "validation")])]
+    return fig
+'''},
+        fails={"plot_curves::test_figure_with_two_axes", "plot_curves::test_lines_carry_history",
+               "plot_curves::test_line_labels", "plot_curves::test_titles_and_axis_labels",
+               "plot_curves::test_legends", "plot_curves::test_new_figure_each_call"},
+    ),
 ]

@@ -38,7 +38,9 @@ CELLS = [
     You will write eight functions: `sigmoid`, `init_params`, `forward`, `bce_loss`,
     `backward`, `sgd_step`, `train` and `predict`.
 
-    **Rules.** NumPy only: no PyTorch, JAX or autograd (the grader checks). Keep the
+    **Rules.** NumPy only: no PyTorch, JAX or autograd, in any cell (the grader
+    looks, while your `forward` and `backward` run, for those libraries being called
+    or imported into the notebook). Keep the
     function names and signatures exactly as given, and replace each stub's
     `raise NotImplementedError()` with your code. Each function is followed by a
     test cell with a few quick checks; passing them is a good sign, but the grader
@@ -324,8 +326,12 @@ CELLS = [
     passes. Finite differences are still the way to *test* a backward pass, and
     the grader does exactly that, in float64, on networks of several shapes,
     requiring a relative error $|a - b| / \max(10^{-8}, |a| + |b|)$ below
-    $10^{-6}$. It also times your `backward` against your `forward` on a network
-    with thousands of parameters: a numerical gradient in disguise is far too slow.
+    $10^{-6}$. Backprop is also *exact*: apart from float64 rounding it gives the
+    true gradient, while a finite difference only estimates it (to about
+    $10^{-10}$ at best). So the grader also compares your gradients with its own
+    exact ones and expects agreement to $10^{-13}$: compute in float64 (the
+    dtype of the inputs; no casts to float32) and apply the chain rule, and you
+    are well inside that. Time is never measured.
     """),
     solution("backward", '''
     def backward(params, cache, y):

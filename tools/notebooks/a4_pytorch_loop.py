@@ -126,6 +126,11 @@ CELLS = [
       original stays where it was, so keep the result).
 
     Write `get_device()`: the `cuda` device when `torch.cuda.is_available()`, else the CPU.
+    Decide inside the function, each time it is called: the grader calls `get_device()`
+    once while torch reports a GPU and once while it does not, and checks both answers.
+    (Some tutorials pick the device once, at import time, into a global; that gives the
+    same answer on one machine but cannot be checked for the other branch, so here it
+    earns only the branch the grading machine has.)
     """),
     solution("get_device", r'''
     def get_device():
@@ -171,7 +176,10 @@ CELLS = [
       seed always gives the same split;
     - put `round(n * val_fraction)` rows in the validation set and the rest in training;
     - the training loader shuffles; the validation loader does not (its numbers do not
-      depend on the order, and a fixed order makes runs easy to compare).
+      depend on the order, and a fixed order makes runs easy to compare);
+    - hand out the rows of `X` as they are (the digits are already scaled to [0, 1]). If you
+      ever standardise inputs, split first and compute the mean and standard deviation on the
+      training rows only: statistics of all rows would leak the validation data into training.
     """),
     solution("make_loaders", r'''
     def make_loaders(X, y, batch_size=64, val_fraction=0.2, seed=0):

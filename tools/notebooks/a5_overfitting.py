@@ -328,7 +328,9 @@ CELLS = [
     `1, ..., n`) on the x axis. Give each axes a title, axis labels and a legend, and
     label each line so the legend says which is which: the word *train* in the
     training lines' labels, *val* (or *validation*) in the validation ones. Make a new
-    figure on every call (`plt.subplots` does) and return it.
+    figure on every call (`plt.subplots` does) and return it. The grader reads the
+    figure as it is drawn (it renders it), so every point of every curve must be
+    visible: leave the axis limits to matplotlib, or set limits that include all values.
     """),
     solution("plot_curves", r'''
     def plot_curves(history):
@@ -518,36 +520,18 @@ CELLS = [
     markdown(r"""
     ### 6.4 What the runs show
 
-    Compare the three summaries and the three figures. What we measured when we
-    built this notebook, repeating the experiment over ten different splits and
-    initial weights, matches what you should see above:
+    Compare the three summaries and the three figures before you answer the questions
+    in sections 7 and 8. Two things hold by construction:
 
-    - **The plain run always overfits.** Training accuracy reaches 100% within the
-      first 35 epochs and the training loss heads towards zero, while the
-      validation loss bottoms out somewhere between epochs 30 and 75 and then climbs,
-      ending 3% to 18% above its minimum. The final gap was 0.07 to 0.13.
+    - **The plain run** is set up to overfit: 100 training images and a network with
+      38,410 parameters, trained for 150 epochs.
     - **Early stopping** gives back the model of the epoch with the lowest validation
       loss. It does not make the network generalise better than its best epoch; it
       only avoids paying for the epochs after it.
-    - **Dropout plus weight decay did *not* reliably narrow the gap here.** In every
-      split it lowered the validation loss a little and moved its minimum later,
-      but the final accuracy gap changed by at most 0.016, and in one split it
-      widened. Training accuracy still reached 100%: with 100 images, a network of
-      38,410 parameters can memorise the training set even with half its hidden
-      units switched off at every step.
 
-    We also tried two other remedies from the course on ten splits of the same
-    kind. A much **smaller network** (16 or 32 hidden units) no longer showed a rising
-    validation loss within 150 epochs, but its final accuracy gap was no smaller
-    (0.08 to 0.14): it fits the 100 images more slowly, not better. **Five times more
-    data** (500 training images, the same wide network) cut the gap to 0.03 to 0.06
-    and raised validation accuracy to about 0.96.
-
-    The course's summary says that dropout and early stopping prevent overfitting.
-    They are standard tools and worth trying, but check on the validation curve
-    whether they pay off: regularisation cannot create information that 100 examples
-    do not contain. Here, the remedy that clearly worked is more data, and early
-    stopping at least keeps the best model the data allows.
+    What the regularised run did is for you to read from its numbers and curves
+    (section 8 asks). What we measured over ten splits when we built this notebook
+    is in section 9, after the questions.
     """),
     markdown(r"""
     ## 7. Reading the curves
@@ -570,10 +554,11 @@ CELLS = [
 
     What to do: stop at the validation minimum and keep those weights (early stopping
     with patience, then restore the best weights, as in 6.2); train on more data (the
-    other 1,697 digits are available; in 6.4, 500 training images cut the gap to about
-    0.04), or augment the data we have; try regularisation such as dropout or weight
-    decay, or a simpler network, but check on the validation curve whether they help:
-    in 6.3 and 6.4 neither narrowed the gap on 100 images.
+    other 1,697 digits are available; section 9 reports that 500 training images cut
+    the gap to about 0.04), or augment the data we have; try regularisation such as
+    dropout or weight decay, or a simpler network, but check on the validation curve
+    whether they help: in 6.3 (and in section 9's measurements) neither narrowed the
+    gap on 100 images.
     """),
     markdown(r"""
     ## 8. Did regularisation help?
@@ -595,6 +580,36 @@ CELLS = [
     that the missing examples would carry. More data would help most (in our runs,
     500 training images cut the gap to about 0.04), or data augmentation, together
     with early stopping at the validation minimum.
+    """),
+    markdown(r"""
+    ## 9. What we measured when we built this notebook
+
+    Read this after answering sections 7 and 8. We repeated the experiment over ten
+    different splits and initial weights:
+
+    - **The plain run always overfits.** Training accuracy reaches 100% within the
+      first 35 epochs and the training loss heads towards zero, while the
+      validation loss bottoms out somewhere between epochs 30 and 75 and then climbs,
+      ending 3% to 18% above its minimum. The final gap was 0.07 to 0.13.
+    - **Dropout plus weight decay did *not* reliably narrow the gap here.** In every
+      split it lowered the validation loss a little and moved its minimum later,
+      but the final accuracy gap changed by at most 0.016, and in one split it
+      widened. Training accuracy still reached 100%: with 100 images, a network of
+      38,410 parameters can memorise the training set even with half its hidden
+      units switched off at every step.
+
+    We also tried two other remedies from the course on ten splits of the same
+    kind. A much **smaller network** (16 or 32 hidden units) no longer showed a rising
+    validation loss within 150 epochs, but its final accuracy gap was no smaller
+    (0.08 to 0.14): it fits the 100 images more slowly, not better. **Five times more
+    data** (500 training images, the same wide network) cut the gap to 0.03 to 0.06
+    and raised validation accuracy to about 0.96.
+
+    The course's summary says that dropout and early stopping prevent overfitting.
+    They are standard tools and worth trying, but check on the validation curve
+    whether they pay off: regularisation cannot create information that 100 examples
+    do not contain. Here, the remedy that clearly worked is more data, and early
+    stopping at least keeps the best model the data allows.
     """),
 ]
 

@@ -22,3 +22,65 @@ def call_strict(fn, *args):
                 return ("ok", fn(*args))
     except Exception as exc:  # reported to the grader as text
         return ("raised", f"{type(exc).__name__}: {exc}"[:300])
+
+
+AUTODIFF = ("torch", "jax", "jaxlib", "autograd", "tensorflow", "theano", "mxnet")
+
+
+def _top(name):
+    return str(name or "").split(".")[0]
+
+
+def _banned_module_of(value):
+    """The banned top-level package ``value`` is (a module) or comes from, or None."""
+    import types
+
+    try:
+        if isinstance(value, types.ModuleType):
+            top = _top(getattr(value, "__name__", ""))
+        else:
+            top = _top(getattr(value, "__module__", None) or type(value).__module__)
+    except Exception:
+        return None
+    return top if top in AUTODIFF else None
+
+
+def autodiff_report(forward, backward, params, X, y):
+    """Run ``backward(params, forward(params, X)[1], y)`` while watching for autodiff libraries.
+
+    Returns a dict: ``grads`` (what backward returned), ``called`` (banned packages whose Python
+    or C functions ran during the two calls, seen by a profile hook), ``bound`` (banned modules or
+    objects bound to names in the notebook's namespace) and ``loaded`` (banned packages in
+    ``sys.modules``). The grader checks ``grads`` itself; the rest only adds reasons to fail.
+    """
+    import sys
+
+    called = set()
+
+    def profile(frame, event, arg):
+        if event == "call":
+            top = _top(frame.f_globals.get("__name__"))
+        elif event == "c_call":
+            top = _top(getattr(arg, "__module__", None))
+            if top not in AUTODIFF:
+                top = _top(type(getattr(arg, "__self__", None)).__module__)
+        else:
+            return
+        if top in AUTODIFF:
+            called.add(top)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        out = forward(params, X)
+        grads = backward(params, out[1], y)
+    finally:
+        sys.setprofile(previous)
+    main = sys.modules.get("__main__")
+    bound = set()
+    for value in list(vars(main).values()) if main is not None else []:
+        top = _banned_module_of(value)
+        if top:
+            bound.add(top)
+    return {"grads": grads, "called": sorted(called), "bound": sorted(bound),
+            "loaded": sorted(m for m in AUTODIFF if m in sys.modules)}

@@ -3,12 +3,14 @@
 Every gradient is compared with centred finite differences of the grader's own
 float64 forward pass and loss, on networks of several shapes and batch sizes.
 `backward` gets the cache from the student's own `forward`, whatever it holds.
-A timing check on a network with thousands of parameters tells backprop from
-a numerical gradient, and a static check rules out autodiff libraries.
+Backprop is told from a numerical gradient by value, never by time: the
+gradients must equal the grader's exact (extended-precision) backprop to 1e-13,
+which float64 backprop meets with a margin of about 285x and every finite-
+difference scheme measured misses by 46x or more (MARKING.md). The "no
+autodiff" rule is observed in the student process while forward and backward
+run (a profile hook, the notebook's names, sys.modules); that observation can
+only fail a check, whose pass also needs correct gradients.
 """
-
-import ast
-import time
 
 import numpy as np
 import pytest
@@ -21,15 +23,12 @@ GRAD_TOL = 1e-6          # relative error |a - b| / max(1e-8, |a| + |b|), over e
 FD_STEP = 1e-5           # centred differences in float64: error about 1e-10, far below GRAD_TOL
 CASES = [(2, 4, 1, 4), (3, 3, 1, 1), (5, 8, 2, 16), (4, 6, 2, 7), (2, 5, 1, 16), (5, 3, 2, 2)]
 
-# Timing: backward may cost at most TIME_RATIO forward calls plus TIME_SLACK seconds, both measured
-# here as wall-clock round trips (so serialisation is on both sides). Backprop costs about two
-# forward passes; a numerical gradient costs two per parameter (20,360 here).
-BIG_NET = (48, 192, 4, 16)  # inputs, hidden, outputs, batch: 10,180 parameters
-TIME_RATIO = 30.0
-TIME_SLACK = 0.05
-TIME_LIMIT = 20.0           # seconds one timed call may run
-
-BANNED = {"torch", "jax", "jaxlib", "jnp", "autograd", "tensorflow", "theano", "mxnet"}
+# Exactness: relative error (norm over each parameter) against the grader's analytic backprop in
+# extended precision. Measured (benchmarks/thresholds.py a2; table in MARKING.md): float64 backprop
+# written four ways 1.4e-16 to 3.5e-16; centred differences (h 1e-5, 1e-6) 1.7e-10 to 4.5e-9;
+# fourth-order differences (h 2e-3, 5e-4) 4.6e-12 to 2.8e-11; backprop in float32 about 1e-7.
+EXACT_TOL = 1e-13
+EXACT_CASES = [(4, 6, 2, 7), (5, 8, 2, 16), (3, 5, 1, 12)]
 
 
 def _ref_sigmoid(z):
@@ -188,71 +187,95 @@ def test_gradient_batch_mean(student):
                f"grads['{key}'] does not match finite differences on a 3-5-2 network")
 
 
-def _timed(call):
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
+def _ref_exact_grads(params, X, y):
+    """The grader's own backprop in extended precision (np.longdouble)."""
+    L = np.longdouble
+    P = {k: np.asarray(v, dtype=L) for k, v in params.items()}
+    X, y = np.asarray(X, dtype=L), np.asarray(y, dtype=L)
+    a1 = 1 / (1 + np.exp(-(X @ P["W1"] + P["b1"])))
+    y_hat = 1 / (1 + np.exp(-(a1 @ P["W2"] + P["b2"])))
+    d2 = (y_hat - y) / y_hat.size
+    d1 = (d2 @ P["W2"].T) * a1 * (1 - a1)
+    return {"W1": X.T @ d1, "b1": d1.sum(axis=0), "W2": a1.T @ d2, "b2": d2.sum(axis=0)}
 
 
-@points(2, hint="Backprop reuses the forward pass's cache and costs about two forward passes; "
-                "do not estimate gradients by perturbing parameters one at a time.")
-def test_backward_is_backprop(student):
-    """backward on a network with thousands of parameters costs a small multiple of forward"""
-    n_in, n_hidden, n_out, batch = BIG_NET
-    rng = np.random.default_rng(SEED + 99)
-    params = {"W1": 0.1 * rng.standard_normal((n_in, n_hidden)), "b1": np.zeros(n_hidden),
-              "W2": 0.1 * rng.standard_normal((n_hidden, n_out)), "b2": np.zeros(n_out)}
-    n_params = sum(v.size for v in params.values())
-    X = rng.standard_normal((batch, n_in))
-    y = rng.integers(0, 2, size=(batch, n_out)).astype(np.float64)
-    p_h, X_h, y_h = student.send(params), student.send(X), student.send(y)
-    with student.time_limit(TIME_LIMIT):
-        out = student.forward(p_h, X_h)
-        expect(isinstance(out, (tuple, list)) and len(out) == 2, "forward must return a pair (y_hat, cache)")
-        cache_h = student.send(out[1])
-        t_forward = min(_timed(lambda: student.forward(p_h, X_h)) for _ in range(5))
-        limit = TIME_RATIO * t_forward + TIME_SLACK
-        times = []
-        for _ in range(3):
-            times.append(_timed(lambda: student.backward(p_h, cache_h, y_h)))
-            if times[-1] <= limit or times[-1] > 10 * limit:
-                break
-    t_backward = min(times)
-    expect(t_backward <= limit,
-           f"backward took {t_backward * 1e3:.0f} ms on a {n_in}-{n_hidden}-{n_out} network "
-           f"({n_params:,} parameters, batch of {batch}) where forward took {t_forward * 1e3:.1f} ms; "
-           f"allowed: {TIME_RATIO:g} x forward + {TIME_SLACK * 1e3:.0f} ms. A numerical gradient needs two "
-           "forward passes per parameter; backprop needs about two in all")
-
-
-def _banned_uses(source):
-    """Banned library names that a cell imports or uses."""
-    lines = ["pass" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n")]
+def _exact_error(got, true):
+    """Relative error of one gradient in extended precision; inf when it is not a finite array of that shape."""
     try:
-        tree = ast.parse("\n".join(lines))
-    except SyntaxError:
-        return set()
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Name):
-            found.add(node.id)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            found.add(node.value.split(".")[0])  # __import__("torch"), importlib.import_module("jax")
-    return found & BANNED
+        got = np.asarray(got, dtype=np.longdouble)
+    except (TypeError, ValueError):
+        return float("inf")
+    if got.shape != true.shape or not np.all(np.isfinite(got)):
+        return float("inf")
+    return float(np.linalg.norm(got - true) / max(1e-8, float(np.linalg.norm(got) + np.linalg.norm(true))))
+
+
+@points(2, hint="Backprop gives the exact gradient (up to float64 rounding): apply the chain rule once, "
+                "reusing forward's cache, in float64. Perturbing parameters one at a time (finite "
+                "differences) only estimates it, to about 1e-10.")
+def test_backward_is_backprop(student):
+    """backward's gradients are exact to float64 rounding (backprop, not a finite-difference estimate)"""
+    for index, case in enumerate(EXACT_CASES):
+        n_in, n_hidden, n_out, batch = case
+        params, X, y = _case(SEED + 80 + index, *case)
+        what = f"{n_in}-{n_hidden}-{n_out} network, batch of {batch}"
+        grads = _student_grads(student, params, X, y, what)
+        true = _ref_exact_grads(params, X, y)
+        errors = {key: _exact_error(grads[key], true[key]) for key in KEYS}
+        bad = {key: err for key, err in errors.items() if not err < EXACT_TOL}
+        if any(not np.isfinite(err) for err in bad.values()):
+            fail(f"{what}: grads {', '.join(k for k, e in bad.items() if not np.isfinite(e))} are not finite "
+                 "arrays of their parameters' shapes")
+        if bad:
+            worst_key = max(bad, key=bad.get)
+            near = all(err < GRAD_TOL for err in errors.values())
+            fail(f"{what}: grads['{worst_key}'] has relative error {bad[worst_key]:.1e} against the exact "
+                 f"gradient; backprop in float64 is within {EXACT_TOL:g}"
+                 + (" (close, but not exact: a finite-difference estimate, or arithmetic in float32?)"
+                    if near else ""))
+
+
+def _preloaded(student):
+    """The modules the grader's own process set-up imported into every student process, when the engine says.
+
+    ``Submission.preloaded`` (a tuple of module names) is read only when the engine defines it; a bare
+    attribute lookup on ``student`` would name a notebook global instead.
+    """
+    if not (hasattr(type(student), "preloaded") or "preloaded" in vars(student)):
+        return None
+    value = student.preloaded
+    if isinstance(value, (tuple, list, set, frozenset)) and all(isinstance(m, str) for m in value):
+        return {m.split(".")[0] for m in value}
+    return None
+
+
+def _autodiff_problem(report, preloaded):
+    """Why the report shows an autodiff library at work, or None."""
+    called = set(report.get("called") or [])
+    bound = set(report.get("bound") or [])
+    # sys.modules only counts for packages the grader's own process set-up did not import
+    loaded = set(report.get("loaded") or []) - set(preloaded) if preloaded is not None else set()
+    if called:
+        return f"{', '.join(sorted(called))} ran while your forward and backward ran"
+    if bound:
+        return f"your notebook imports {', '.join(sorted(bound))} (a name in it refers to that library)"
+    if loaded:
+        return f"your notebook imported {', '.join(sorted(loaded))}"
+    return None
 
 
 @points(1, hint="This assignment is NumPy only: remove the torch / jax / autograd import and write "
                 "the gradients yourself.")
 def test_no_autodiff_import(student):
-    """the solution cells import no torch, jax or autograd (and backward is implemented)"""
+    """no torch, jax or autograd is imported or used, and backward's gradients are right"""
     params, X, y = _case(SEED + 60, 2, 3, 1, 4)
-    _student_grads(student, params, X, y, "2-3-1 network, batch of 4")
-    sources = list(student.solution_sources())
-    for name in ("sigmoid", "init_params", "forward", "bce_loss", "backward", "sgd_step", "train", "predict"):
-        sources.append(student.source(name))
-    banned = set().union(*(_banned_uses(src) for src in sources))
-    expect(not banned, f"your solution cells use {', '.join(sorted(banned))}; this assignment is NumPy only")
+    what = "2-3-1 network, batch of 4"
+    report = student.helper("autodiff_report", student.get("forward"), student.get("backward"), params, X, y)
+    grads = report["grads"]
+    expect_type(grads, dict, f"{what}: backward's result")
+    true = _ref_numerical_grads(params, X, y)
+    for key in KEYS:
+        expect(key in grads and _diagnose(key, grads[key], true[key], 4, 1) is None,
+               f"{what}: grads['{key}'] does not match finite differences")
+    problem = _autodiff_problem(report, _preloaded(student))
+    expect(problem is None, f"{problem}; this assignment is NumPy only")

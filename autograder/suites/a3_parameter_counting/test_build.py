@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.testing import expect, expect_equal, expect_shape, expect_type, points
+from autograder.testing import expect, expect_equal, expect_shape, expect_type, fail, points
 
 SEED = 303
 ORDER_SIZES = [6, 5, 4, 3]
@@ -21,6 +21,19 @@ def _module(value, what: str) -> nn.Module:
     model = value.fetch() if hasattr(type(value), "fetch") else value
     expect_type(model, nn.Sequential, what)
     return model
+
+
+def _on_model(compute, call: str, doing: str):
+    """Run a grader-side computation on the student's model; its exception becomes a check failure.
+
+    The model is the student's answer, so an error it raises here (a layer sized for the wrong
+    width, say) is reported as the student's, naming the call that built it.
+    """
+    try:
+        return compute()
+    except Exception as exc:  # the student's model raised inside the grader's computation
+        text = " ".join(str(exc).split())[:300]
+        fail(f"the model from {call} raised {type(exc).__name__} when the grader {doing}: {text}")
 
 
 def _ref_layer_kinds(layer_sizes: list[int], dropout: float, batchnorm: bool) -> list[type]:
@@ -62,7 +75,7 @@ def test_layer_order(student, dropout, batchnorm):
     """layer types and order for each combination of dropout and batchnorm"""
     call = f"build_mlp({ORDER_SIZES}, dropout={dropout}, batchnorm={batchnorm})"
     model = _module(student.build_mlp(list(ORDER_SIZES), dropout=dropout, batchnorm=batchnorm), call)
-    got = [type(layer).__name__ for layer in model]
+    got = _on_model(lambda: [type(layer).__name__ for layer in model], call, "listed its layers")
     expected = _names(_ref_layer_kinds(ORDER_SIZES, dropout, batchnorm))
     expect(got == expected, f"{call}: expected layers {expected}, got {got}")
 
@@ -107,7 +120,8 @@ def test_parameter_count(student, batchnorm):
     """PyTorch's count of the built model, on random layer lists"""
     for sizes in _random_layer_lists(SEED + 1 + int(batchnorm), 6):
         model = _module(student.build_mlp(list(sizes), dropout=0.1, batchnorm=batchnorm), "build_mlp(...)")
-        got = sum(p.numel() for p in model.parameters())
+        got = _on_model(lambda: sum(p.numel() for p in model.parameters()),
+                        f"build_mlp(random layer list, batchnorm={batchnorm})", "counted its parameters")
         expect_equal(got, _ref_build_count(sizes, batchnorm),
                      what=f"number of parameters of build_mlp(random layer list, batchnorm={batchnorm})",
                      hidden=True)
@@ -121,6 +135,11 @@ def test_forward_shape(student):
     model = _module(student.build_mlp(list(sizes), dropout=0.2, batchnorm=True), call)
     model.eval()
     x = torch.randn(5, sizes[0], generator=torch.Generator().manual_seed(SEED))
-    with torch.no_grad():
-        out = model(x)
+
+    def forward():
+        with torch.no_grad():
+            return model(x)
+
+    out = _on_model(forward, call, "ran it on a (5, 7) batch (each BatchNorm1d must have the width of the "
+                                   "Linear layer before it)")
     expect_shape(out, (5, sizes[-1]), what=f"{call} on a (5, 7) batch")

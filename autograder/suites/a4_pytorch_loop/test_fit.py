@@ -92,10 +92,21 @@ def _expect_model_moved(student, watcher, device, call):
                                      f"(device was {device.type})")
 
 
+def _expect_trained(student, model, params, X, y, call):
+    """The model's weights after one epoch of fit equal the grader's own Adam re-run (lr 1e-3, batches of 8)."""
+    expected = ref.adam(ref.as64(params), ref.batches(X, y, 8), 1e-3, 1)
+    got = ref.split_state(model.state_dict(), D, H, K, f"the model after {call}")
+    for name in ref.NAMES:
+        expect_close(got[name], expected[name],
+                     f"{call}: {name} against the grader's own Adam epoch from the same weights and batches "
+                     "(fit must train the model it is given, there)", rtol=ref.WEIGHT_RTOL,
+                     atol=ref.WEIGHT_ATOL, hidden=True)
+
+
 @points(2, hint="Start fit with `model.to(device)`, and let train_one_epoch and evaluate move each batch.")
 def test_on_device(student, device):
     """fit moves the model to the given device and trains and evaluates there"""
-    _, _, model, train, val = _setup(student, SEED + 20, 16, 8, 8, host=True)
+    (X, y, _, _), params, model, train, val = _setup(student, SEED + 20, 16, 8, 8, host=True)
     watcher = student.helper("watch_moves", model)
     call = f"fit(..., epochs=1, device={device.type!r})"
     _history(student.fit(model, train, val, epochs=1, device=device), 1, call)
@@ -105,12 +116,13 @@ def test_on_device(student, device):
            f"after {call} the model's parameters are on {where}, not on {device.type}")
     ref.expect_moved(student.helper("moves", train), device, f"{call}, training batches")
     ref.expect_moved(student.helper("moves", val), device, f"{call}, validation batches")
+    _expect_trained(student, model, params, X, y, call)
 
 
 @points(1, hint="Begin fit with `if device is None: device = get_device()`.")
 def test_default_device(student):
-    """with device=None, fit uses get_device() (here: no CUDA, so the CPU)"""
-    _, _, model, train, val = _setup(student, SEED + 30, 16, 8, 8, host=True)
+    """with device=None, fit uses get_device() (here: no CUDA, so the CPU) and trains there"""
+    (X, y, _, _), params, model, train, val = _setup(student, SEED + 30, 16, 8, 8, host=True)
     watcher = student.helper("watch_moves", model)
     call = "fit(..., epochs=1) with device=None and no CUDA available"
     status, hist = student.helper("call_without_cuda", student.get("fit"), model, train, val, epochs=1)
@@ -118,6 +130,7 @@ def test_default_device(student):
     _history(hist, 1, call)
     _expect_model_moved(student, watcher, CPU, call)
     ref.expect_moved(student.helper("moves", train), CPU, f"{call}, training batches")
+    _expect_trained(student, model, params, X, y, call)
 
 
 def _holdout(split: int, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -30,15 +30,46 @@ def _read(student, loader, what: str) -> dict:
     got = student.helper("loader_contents", loader)
     X, y = got["X"], got["y"]
     expect(X.dim() == 2 and len(X) == len(y), f"{what}: batches should be (inputs (b, d), labels (b,)) pairs")
-    rows = X[:, 0].to(torch.float64).round().to(torch.int64).numpy()
-    return {"rows": rows, "y": y.numpy(), "sizes": got["sizes"], "x_dtype": got["x_dtype"],
-            "y_dtype": got["y_dtype"]}
+    X64 = X.to(torch.float64).numpy()
+    rows = np.round(X64[:, 0]).astype(np.int64)
+    return {"rows": rows, "key": X64[:, 0].copy(), "X": X64, "y": y.numpy(), "sizes": got["sizes"],
+            "x_dtype": got["x_dtype"], "y_dtype": got["y_dtype"]}
 
 
-def _split(student, X, y, **kw):
-    train, val = student.make_loaders(X, y, **kw)
-    return (_read(student, train, "the train loader"), _read(student, val, "the validation loader"),
-            (train, val))
+def _recover_rows(X: np.ndarray, train: dict, val: dict) -> str | None:
+    """When the loaders hand out transformed inputs, find the rows again; say whether the transform leaks.
+
+    The inputs' column 0 numbers the rows. A per-column shift and scale (a standard or min-max
+    scaler) keeps column 0 an evenly spaced copy of 0..n-1, so the row numbers can be read back
+    (they replace ``rows`` in both dicts). Returns None when the inputs are X's rows as they are or
+    were scaled with statistics of the training rows only; "leak" when the scaling used statistics
+    of all rows (validation included); "changed" when the inputs are not X's rows in any such form.
+    """
+    n = len(X)
+    both = np.concatenate([train["X"], val["X"]])
+    if len(both) == n and np.all((train["rows"] >= 0) & (train["rows"] < n)) and \
+            np.all((val["rows"] >= 0) & (val["rows"] < n)) and \
+            np.allclose(both, X[np.concatenate([train["rows"], val["rows"]])], rtol=0, atol=1e-6):
+        return None
+    v = both[:, 0]
+    if len(v) != n or n < 3:
+        return "changed"
+    lo, step = float(v.min()), (float(v.max()) - float(v.min())) / (n - 1)
+    if not step > 0:
+        return "changed"
+    rows = np.round((v - lo) / step).astype(np.int64)
+    if sorted(rows.tolist()) != list(range(n)) or not np.allclose((v - lo) / step, rows, atol=1e-3):
+        return "changed"
+    k = len(train["X"])
+    train["rows"], val["rows"] = rows[:k], rows[k:]
+    # the scaler's centre in row-number units: v = (row - centre) / scale
+    centre = -lo / step
+    train_rows = rows[:k].astype(np.float64)
+    fits_train = min(abs(centre - train_rows.mean()), abs(centre - train_rows.min())) < 1e-3
+    fits_all = min(abs(centre - (n - 1) / 2), abs(centre)) < 1e-3
+    if fits_train:
+        return None
+    return "leak" if fits_all else "changed"
 
 
 CASES = [  # (n, batch_size, val_fraction)
@@ -57,6 +88,14 @@ def test_split_sizes_disjoint(student, n, batch_size, val_fraction):
     X, y = _numbered(n)
     call = f"make_loaders(X, y, batch_size={batch_size}, val_fraction={val_fraction}) on {n} rows"
     train, val, _ = _split(student, X, y, batch_size=batch_size, val_fraction=val_fraction, seed=3)
+    expect(train["transform"] != "leak",
+           f"{call}: the inputs in the loaders were standardised (shifted and scaled per column) with "
+           "statistics of all rows, validation rows included: that leaks the validation data into training "
+           "through the standardisation. Split first, then fit the scaler on the training rows only (or hand "
+           "out X's rows unchanged: the digits are already in [0, 1])")
+    expect(train["transform"] != "changed",
+           f"{call}: the inputs in the loaders are not the rows of X (make_loaders should hand out X's rows "
+           "unchanged, or scaled with statistics of the training rows only)")
     n_val, n_train = len(val["rows"]), len(train["rows"])
     allowed = sorted({math.floor(n * val_fraction), math.ceil(n * val_fraction)})
     expect(n_val in allowed, f"{call}: the validation set should hold {' or '.join(map(str, allowed))} rows, "
@@ -109,7 +148,7 @@ def test_val_not_shuffled(student):
     """the validation loader gives its rows in the same order on every pass"""
     X, y = _numbered(80)
     _, val = student.make_loaders(X, y, batch_size=8, val_fraction=0.5, seed=1)
-    passes = [_read(student, val, "the validation loader")["rows"] for _ in range(3)]
+    passes = [_read(student, val, "the validation loader")["key"] for _ in range(3)]
     expect(all(np.array_equal(passes[0], p) for p in passes[1:]),
            "three passes over the validation loader gave different orders: do not shuffle validation data")
 
@@ -119,6 +158,6 @@ def test_train_shuffled(student):
     """the training loader gives a new order on each pass"""
     X, y = _numbered(80)
     train, _ = student.make_loaders(X, y, batch_size=8, val_fraction=0.5, seed=1)
-    passes = [_read(student, train, "the train loader")["rows"] for _ in range(3)]
+    passes = [_read(student, train, "the train loader")["key"] for _ in range(3)]
     expect(not all(np.array_equal(passes[0], p) for p in passes[1:]),
            "three passes over the training loader gave the same order: shuffle the training data")

@@ -1,8 +1,9 @@
 """Grader helpers that run inside the student's process for a5_overfitting.
 
 A matplotlib figure cannot cross to the grader, so ``describe_figure`` reads
-what the checks need from it and returns plain values. Nothing here decides a
-score: the grader compares these values with the history it sent.
+what the checks need from it and returns plain values, together with the
+figure drawn to SVG. Nothing here decides a score: the grader parses the SVG
+itself and accepts a described line or text only when the drawing shows it.
 """
 
 import numpy as np
@@ -20,14 +21,30 @@ def _legend_texts(legend):
     return None if legend is None else [str(t.get_text()) for t in legend.get_texts()]
 
 
-def describe_figure(fig, close=True):
+def _render_svg(fig):
+    """The figure drawn as SVG text (texts kept as text, paths not simplified), or "" when drawing fails."""
+    import io
+
+    import matplotlib
+
+    buf = io.BytesIO()
+    try:
+        with matplotlib.rc_context({"svg.fonttype": "none", "path.simplify": False}):
+            fig.savefig(buf, format="svg")
+    except Exception:
+        return ""
+    return buf.getvalue().decode("utf-8", "replace")
+
+
+def describe_figure(fig, close=True, render=False):
     """The type of ``fig`` and, for a Figure, its axes, titles, labels, legends and lines.
 
     Returns a dict: ``type`` (class name), ``is_figure``, and for a Figure
     ``axes`` (one dict per axes: ``title``, ``xlabel``, ``ylabel``, ``legend``
     (texts, or None), ``lines`` (``label``, ``x``, ``y``)) and
     ``figure_legends`` (texts of legends placed on the figure itself).
-    With ``close`` the figure is closed afterwards.
+    With ``render`` it also holds ``svg``, the figure drawn to SVG, in which the grader
+    finds the drawn lines and texts itself. With ``close`` the figure is closed afterwards.
     """
     from matplotlib.figure import Figure
 
@@ -47,6 +64,8 @@ def describe_figure(fig, close=True):
         })
     out["axes"] = axes
     out["figure_legends"] = [_legend_texts(lg) for lg in getattr(fig, "legends", [])]
+    if render:
+        out["svg"] = _render_svg(fig)
     if close:
         import matplotlib.pyplot as plt
 

@@ -158,9 +158,9 @@ def _same_state(got: dict, expected: dict) -> bool:
             and all(np.array_equal(to_numpy(got[k]), to_numpy(expected[k])) for k in expected))
 
 
-@points(2, hint="On an improvement store a COPY of the weights (copy.deepcopy(model.state_dict()) or "
-                "v.detach().clone() per entry): state_dict() returns the live tensors, which later "
-                "updates overwrite in place.")
+@points(2, hint="Store the weights only when the loss improves, and store a copy "
+                "(copy.deepcopy(model.state_dict()) or v.detach().clone() per entry): state_dict() "
+                "returns the live tensors, which later updates overwrite in place.")
 def test_restore_best_not_last(student):
     """restore brings back the weights of the best call, even after the model changed in place"""
     model = student.send(_small_model())
@@ -173,9 +173,13 @@ def test_restore_best_not_last(student):
     model.load_state_dict(_state(399))  # training went on after the last call
     stopper.restore(model)
     got = model.state_dict()
-    if _same_state(got, states[-1]) or _same_state(got, _state(399)):
-        fail("after restore the model holds later weights, not those of the best call (call 1): "
-             "the stored weights changed when the model did")
+    if _same_state(got, _state(399)):
+        fail("after restore the model holds the weights it had when restore was called, not those of the "
+             "best call (call 1): the stored weights changed when the model did (store a copy, not the live "
+             "state_dict tensors)")
+    if _same_state(got, states[-1]):
+        fail("after restore the model holds the weights of the last call to step (call 4), which was not an "
+             "improvement: store the weights only when the loss improves (best call: 1)")
     expect(_same_state(got, states[1]),
            "after restore the weights differ from those of the best call (call 1)")
 
@@ -244,8 +248,8 @@ def test_training_run_stop(student, device, case):
     fail(f"{what}: the grader's run did not stop within {RUN_MAX_EPOCHS} epochs (grader setup problem)")
 
 
-@points(2, hint="Keep a copy of the weights at every improvement and load it in restore(); a state_dict() "
-                "kept without copying follows the model to its last epoch.")
+@points(2, hint="Keep a copy of the weights at every improvement, and only then, and load it in restore(); "
+                "a state_dict() kept without copying follows the model to its last epoch.")
 @pytest.mark.parametrize("case", list(_RUNS))
 def test_training_run_restore(student, device, case):
     """after a real training run, restore brings back exactly the best epoch's weights"""
@@ -261,16 +265,22 @@ def test_training_run_restore(student, device, case):
         if ref.step(val_loss):
             break
     best, last = ref.best_epoch, len(run.snapshots) - 1
+    later = {k: v + 0.5 for k, v in run.snapshots[last].items()}  # the model moves on before restore
+    model.load_state_dict(later)
     stopper.restore(model)
     got = model.state_dict()
     what = (f"training run with EarlyStopping(patience={patience}, min_delta={min_delta}), "
             f"stopped at epoch {last}")
     if _same_state(got, run.snapshots[best]):
         return
+    if _same_state(got, later):
+        fail(f"{what}: after restore the model holds the weights it had when restore was called, not those "
+             f"of the best epoch ({best}): the stored weights changed when the model did (store a copy, not "
+             "the live state_dict tensors)")
     matches = [e for e, snap in enumerate(run.snapshots) if _same_state(got, snap)]
     if last in matches:
-        fail(f"{what}: after restore the model holds the weights of the last epoch ({last}), not of the "
-             f"best one ({best})")
+        fail(f"{what}: after restore the model holds the weights of the last epoch ({last}), which was not an "
+             f"improvement: store the weights only when the validation loss improves (best epoch: {best})")
     if matches:
         fail(f"{what}: after restore the model holds the weights of epoch {matches[0]}, "
              f"expected epoch {best}")

@@ -2,10 +2,17 @@
 
 The figure stays in the student's process; the helper ``describe_figure``
 (student_helpers.py) returns its axes, labels, legends and line data as plain
-values, which are compared here with the history the grader made.
+values, and the figure drawn to SVG. The grader parses that drawing itself: a
+described line counts only when a drawn line has its points (an affine image of
+epochs and values, or of their log on a log axis), and a title, label or legend
+text only when the drawing shows it. So an object that merely reports the right
+artists, without drawing them, passes nothing.
 """
 
 from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
 
 import numpy as np
 
@@ -29,10 +36,87 @@ def _history(seed: int, n: int) -> dict[str, list[float]]:
 HISTORY = _history(501, 17)
 
 
+_SVG = "{http://www.w3.org/2000/svg}"
+_XLINK = "{http://www.w3.org/1999/xlink}"
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+DRAW_TOL = 0.05  # SVG units (1/72 inch): matplotlib writes coordinates to 6 decimals
+
+
+def _drawn(svg: str) -> tuple[list[np.ndarray], set[str]]:
+    """The point sequences of every drawn line (paths and marker rows) and every text in the drawing."""
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError:
+        return [], set()
+    sequences: list[np.ndarray] = []
+    for group in root.iter(f"{_SVG}g"):
+        if not group.get("id", "").startswith("line2d_"):
+            continue
+        for path in group.iter(f"{_SVG}path"):
+            d = path.get("d", "")
+            if re.search(r"[^MLml\s\d.eE+-]", d):
+                continue  # curves or closed shapes are not data lines
+            numbers = [float(v) for v in _NUMBER.findall(d)]
+            if len(numbers) >= 4 and len(numbers) % 2 == 0:
+                sequences.append(np.array(numbers).reshape(-1, 2))
+        marks = [(u.get("x"), u.get("y")) for u in group.iter(f"{_SVG}use")]
+        marks = [(float(x), float(y)) for x, y in marks if x is not None and y is not None]
+        if len(marks) >= 2:
+            sequences.append(np.array(marks))
+    texts = {" ".join("".join(t.itertext()).split()) for t in root.iter(f"{_SVG}text")}
+    return sequences, texts
+
+
+def _affine(data: np.ndarray, drawn: np.ndarray, increasing: bool) -> bool:
+    """Whether ``drawn = a * data + b`` for one a (> 0 when ``increasing``, < 0 otherwise), to DRAW_TOL."""
+    if np.ptp(data) == 0:
+        return bool(np.ptp(drawn) <= DRAW_TOL)
+    a, b = np.polyfit(data, drawn, 1)
+    if (a <= 0) if increasing else (a >= 0):
+        return False
+    return bool(np.max(np.abs(a * data + b - drawn)) <= DRAW_TOL)
+
+
+def _is_drawn(line: dict, sequences: list[np.ndarray]) -> bool:
+    """Whether some drawn line shows exactly this line's points (y up the page: SVG y decreases)."""
+    x, y = np.asarray(line["x"], dtype=np.float64), np.asarray(line["y"], dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        candidates = [y] + ([np.log10(y)] if np.all(y > 0) else [])
+    for seq in sequences:
+        if len(seq) != len(y) or len(y) < 2:
+            continue
+        if _affine(x, seq[:, 0], True) and any(_affine(c, seq[:, 1], False) for c in candidates):
+            return True
+    return False
+
+
+def _verify_drawing(desc: dict) -> None:
+    """Fail unless the figure's drawing shows every data line and every text its artists report."""
+    sequences, texts = _drawn(desc.get("svg") or "")
+    expect(bool(sequences) or not any(ax["lines"] for ax in desc["axes"]),
+           "the figure could not be drawn, or its drawing shows no lines (the grader reads the figure as "
+           "it is drawn: return the Figure your axes belong to)")
+    for i, ax in enumerate(desc["axes"]):
+        for line in ax["lines"]:
+            if line["x"] is None or line["y"] is None or len(line["y"]) < 2:
+                continue
+            if not np.all(np.isfinite(line["y"])) or not np.all(np.isfinite(line["x"])):
+                continue
+            expect(_is_drawn(line, sequences),
+                   f"axes {i}: the line labelled {line['label']!r} is not visible in the drawn figure with all its "
+                   "points (the grader reads the figure as drawn: keep every point inside the axis limits)")
+        shown = [ax["title"], ax["xlabel"], ax["ylabel"]] + list(ax["legend"] or [])
+        for text in shown:
+            clean = " ".join(str(text).split())
+            if clean and "$" not in clean and "\n" not in str(text):
+                expect(clean in texts, f"axes {i}: the text {clean!r} is not in the drawn figure")
+
+
 def _describe(student, history):
     fig = student.plot_curves(history)
-    desc = student.helper("describe_figure", fig)
+    desc = student.helper("describe_figure", fig, render=True)
     expect(desc["is_figure"], f"plot_curves should return a matplotlib Figure, got {desc['type']}")
+    _verify_drawing(desc)
     return desc
 
 
@@ -135,9 +219,10 @@ def test_new_figure_each_call(student):
     first, second = _history(503, 9), _history(504, 9)
     fig_first = student.plot_curves(first)
     fig_second = student.plot_curves(second)
-    desc = student.helper("describe_figure", fig_second)
+    desc = student.helper("describe_figure", fig_second, render=True)
     student.helper("describe_figure", fig_first)  # closes it
     expect(desc["is_figure"], f"plot_curves should return a matplotlib Figure, got {desc['type']}")
+    _verify_drawing(desc)
     for key in KEYS:
         i, _ = _find(desc, first, key)
         expect(i is None, "the figure of a second call still shows the lines of the first call")
