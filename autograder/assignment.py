@@ -19,8 +19,8 @@ from nbformat.notebooknode import NotebookNode
 from autograder.errors import NNGradeError
 from autograder.integrity import SUITES_DIR, SuiteSnapshot
 
-DIRECTIVE = re.compile(r"^\s*#\s*nngrade:\s*part\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", re.M)
-HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
+DIRECTIVE = re.compile(r"^\s*#\s*nngrade:\s*part\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", re.MULTILINE)
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.DOTALL)
 MAX_NOTEBOOK_BYTES = 64 * 2**20  # a larger submission is refused unread, as malformed
 
 
@@ -55,6 +55,8 @@ def part_of(source: str) -> str | None:
             return match.group(1)
     return None
 
+_IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.MULTILINE)
+
 
 @dataclass(frozen=True)
 class Part:
@@ -87,6 +89,21 @@ class Assignment:
     def helpers_source(self) -> str | None:
         return self.suite.text("student_helpers.py")
 
+    def preload(self) -> tuple[str, ...]:
+        """Modules worth importing in the zygote: those of the course's libraries its notebook imports.
+
+        Read from the source notebook's code cells and the suite's ``student_helpers.py`` (a
+        submission importing something else pays for it itself). NumPy is always there.
+        """
+        from autograder.sandbox import PRELOADS
+
+        sources = [str(c.source) for c in self.source_nb.cells if c.get("cell_type") == "code"]
+        sources.append(self.helpers_source() or "")
+        roots = {"numpy"}
+        for src in sources:
+            roots.update(m.group(1) for m in _IMPORT.finditer(src))
+        return tuple(sorted(m for root in roots for m in PRELOADS.get(root, ())))
+
     def part(self, name: str) -> Part:
         for p in self.parts:
             if p.name == name:
@@ -103,7 +120,7 @@ class Assignment:
         return out
 
     @classmethod
-    def load(cls, course_root: Path, assignment_id: str) -> "Assignment":
+    def load(cls, course_root: Path, assignment_id: str) -> Assignment:
         path = course_root / "source" / assignment_id / f"{assignment_id}.ipynb"
         if not path.exists():
             known = sorted(p.name for p in (course_root / "source").iterdir() if p.is_dir())

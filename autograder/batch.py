@@ -13,18 +13,26 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from autograder.assignment import MAX_NOTEBOOK_BYTES, Assignment, SubmissionError, decode_notebook, parse_notebook
+from autograder.assignment import (
+    MAX_NOTEBOOK_BYTES,
+    Assignment,
+    SubmissionError,
+    decode_notebook,
+    parse_notebook,
+)
 from autograder.cache import cache_key, from_json, store, to_json
 from autograder.config import GraderConfig
 from autograder.engine import Graded, failed_result, grade_notebook, grader_failure_message
 from autograder.errors import NNGradeError
+from autograder.integrity import verify as verify_suites
 
 WORKER_ATTEMPTS = 2  # a submission whose grading process died this many times gets a grader-failure result
 
@@ -110,13 +118,23 @@ def _lost(course_root: Path, config: GraderConfig, job: Job, exc: BaseException)
     return {"graded": to_json(graded), "key": "", "worker": "lost", "seconds": 0.0, "peak_rss_mb": 0.0}
 
 
-def _warm(config: GraderConfig, course_root: str) -> None:
-    """Start this worker's zygote before the first job arrives."""
+def _warm(config: GraderConfig, course_root: str, preload: tuple[str, ...] | None = None) -> None:
+    """Start this worker's zygote (with what the class's notebooks import) before the first job arrives."""
     from autograder.sandbox import shared_zygote
 
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1 if config.jobs > 1 else sys.modules["torch"].get_num_threads())
-    shared_zygote(config, hide=[Path(course_root)])
+    shared_zygote(config, hide=[Path(course_root)], preload=preload)
+
+
+def _prepare(course_root: Path, jobs: list[Job]) -> tuple[str, ...]:
+    """Check every assignment's suites before anyone is graded; what the zygotes should preload."""
+    modules: set[str] = set()
+    for aid in sorted({job.assignment for job in jobs}):
+        asg = Assignment.load(course_root, aid)
+        verify_suites(asg.suite)  # SuitesChanged: one line, nobody graded
+        modules.update(asg.preload())
+    return tuple(sorted(modules))
 
 
 def _one_thread_each() -> None:
@@ -135,7 +153,7 @@ def _item(job: Job, data: dict[str, Any]) -> BatchItem:
 
 
 def run_local(course_root: Path, config: GraderConfig, jobs: list[Job], workers: int,
-              on_done: Callable[[BatchItem], None]) -> list[BatchItem]:
+              on_done: Callable[[BatchItem], None], preload: tuple[str, ...] | None = None) -> list[BatchItem]:
     """Grade ``jobs`` with ``workers`` local processes, each with its own zygote.
 
     Workers come from a fork server that has imported the engine and torch but run nothing:
@@ -153,7 +171,7 @@ def run_local(course_root: Path, config: GraderConfig, jobs: list[Job], workers:
     while todo:
         broken: list[Job] = []
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm,
-                                 initargs=(config, str(course_root))) as pool:
+                                 initargs=(config, str(course_root), preload)) as pool:
             futures = {pool.submit(grade_job, str(course_root), config, job): job for job in todo}
             for fut in as_completed(futures):
                 job = futures[fut]
@@ -181,12 +199,14 @@ def run_local(course_root: Path, config: GraderConfig, jobs: list[Job], workers:
 
 
 def run_dask(course_root: Path, config: GraderConfig, jobs: list[Job], workers: int,
-             scheduler: str | None, on_done: Callable[[BatchItem], None]) -> list[BatchItem]:
+             scheduler: str | None, on_done: Callable[[BatchItem], None],
+             preload: tuple[str, ...] | None = None) -> list[BatchItem]:
     """Grade ``jobs`` on Dask: a local cluster of ``workers`` processes, or the scheduler at ``scheduler``.
 
     Remote workers need this package installed and the course at the same path.
     """
-    from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+    from dask.distributed import Client, LocalCluster
+    from dask.distributed import as_completed as dask_completed
 
     cluster = None
     _one_thread_each()
@@ -197,7 +217,7 @@ def run_dask(course_root: Path, config: GraderConfig, jobs: list[Job], workers: 
                                dashboard_address=None, host="127.0.0.1", silence_logs=40)
         client = Client(cluster)
     try:
-        client.run(_warm, config, str(course_root))
+        client.run(_warm, config, str(course_root), preload)
         tag = os.urandom(4).hex()
         futures = [client.submit(grade_job, str(course_root), config, job, pure=False, key=f"nngrade-{tag}-{i}")
                    for i, job in enumerate(jobs)]
@@ -224,17 +244,18 @@ def grade_batch(course_root: Path, config: GraderConfig, jobs: list[Job], *, wor
                 on_done: Callable[[BatchItem], None] | None = None) -> list[BatchItem]:
     """Grade a class and store every result in the cache; items come back in job order."""
     callback = on_done or (lambda item: None)
+    preload = _prepare(course_root, jobs)
     if backend == "dask" or scheduler:
-        items = run_dask(course_root, config, jobs, workers, scheduler, callback)
+        items = run_dask(course_root, config, jobs, workers, scheduler, callback, preload)
     elif workers <= 1:
         items = []
-        _warm(config, str(course_root))
+        _warm(config, str(course_root), preload)
         for job in jobs:
             item = _item(job, grade_job(str(course_root), config, job))
             items.append(item)
             callback(item)
     else:
-        items = run_local(course_root, config, jobs, workers, callback)
+        items = run_local(course_root, config, jobs, workers, callback, preload)
     for item in items:
         if item.key and item.graded.cacheable:  # only results the student's work decided
             store(course_root, item.key, item.graded)

@@ -15,13 +15,12 @@ from nbformat.notebooknode import NotebookNode
 
 from autograder.assignment import Assignment, Prepared, SubmissionError, prepare, read_notebook
 from autograder.config import GraderConfig
-from autograder.integrity import verify as verify_suites
 from autograder.errors import GraderFault, StudentCrashed, StudentTimeout
+from autograder.integrity import verify as verify_suites
 from autograder.plugin import explain, run_suites
 from autograder.remote import CellRun, Submission
 from autograder.results import CheckResult, PartResult, SubmissionResult
 from autograder.sandbox import Zygote, shared_zygote
-
 
 # What decided a result (``Graded.cause``):
 STUDENT = "student"  # the student's work alone: the result may be cached and replayed
@@ -140,7 +139,7 @@ def grade_notebook(
 def _grade_prepared(prepared: Prepared, assignment: Assignment, config: GraderConfig, student_id: str,
                     names: list[str], zygote: Zygote | None, started: float) -> Graded:
     def source() -> Zygote:
-        return zygote or shared_zygote(config, hide=[assignment.course_root])
+        return zygote or shared_zygote(config, hide=[assignment.course_root], preload=assignment.preload())
 
     level = "none"
     sub = Submission(prepared.cells, source, config, assignment.helpers_source(), prepared.solution_sources)

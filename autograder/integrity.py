@@ -44,7 +44,7 @@ class SuiteSnapshot:
     _modules: dict[str, types.ModuleType] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def read(cls, assignment_id: str, suites_dir: Path = SUITES_DIR) -> "SuiteSnapshot":
+    def read(cls, assignment_id: str, suites_dir: Path = SUITES_DIR) -> SuiteSnapshot:
         folder = suites_dir / assignment_id
         files: dict[str, bytes] = {}
         for name in SHARED:

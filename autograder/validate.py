@@ -13,8 +13,8 @@ from rich.console import Console
 from autograder.assignment import Assignment
 from autograder.config import load_config
 from autograder.engine import grade_notebook
-from autograder.integrity import LOCK_FILE, record_digest
 from autograder.generate import assignment_ids, generate_into
+from autograder.integrity import LOCK_FILE, record_digest
 from autograder.mutants import load_mutants
 from autograder.progress import progress_steps
 from autograder.results import SubmissionResult
