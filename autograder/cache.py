@@ -105,7 +105,10 @@ def store(course_root: Path, key: str, graded: Graded) -> Path | None:
         tmp.replace(path)
     except OSError as exc:
         log.warning("nngrade: the result cache could not be written (%s)", exc)
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
         return None
     return path
 
