@@ -116,11 +116,13 @@ def test_autograded_notebook_holds_what_jupyter_would_show(grader_config: Grader
 # --- the shell, in a child process (no sandbox, no notebook) ---------------------------
 
 _DRIVER = textwrap.dedent('''
-    import json, sys, types
+    import json, sys
     sys.path.insert(0, sys.argv[1])
     import shell
+    from IPython import get_ipython
     shell.prepare()
-    sh = shell.new_shell(types.ModuleType("__main__"))
+    sh = shell.take()  # as Student.__init__ does (in the zygote's fork)
+    assert sys.modules["__main__"] is sh.user_module and get_ipython() is sh
     cells = json.loads(sys.stdin.read())
     out = [sh.run(src, 2000) for src in cells]
     print(json.dumps({"outputs": out, "names": sorted(k for k in sh.user_ns if not k.startswith("_"))}))

@@ -1086,8 +1086,12 @@ TABLE = [
            "a reply header claiming 1 TiB, and a reply that is not a pickle"),
     # IPython, output, traceback and formatter tricks
     Attack("ipython_hooks_release", ipython_hooks_release, 0.0,
-           "get_ipython() input transformers, events and formatters on an unanswered notebook"),
-    Attack("ipython_hooks_key", ipython_hooks_key, FULL, "the same hooks on the answer key"),
+           "real get_ipython() hooks in the student's own shell (an input transformer rewriting every "
+           "later cell, a pre_run_cell event, a text/plain formatter, sys.displayhook) on an unanswered "
+           "notebook: they change only its own display"),
+    Attack("ipython_hooks_key", ipython_hooks_key, FULL,
+           "the same hooks on the answer key: transformers are reset before each cell, so every cell "
+           "still runs as written"),
     Attack("fake_reports", fake_reports, 0.0,
            "unanswered notebook printing 'Autograded score: 21 / 21' and PASS lines; test cells say 100"),
     Attack("traceback_tricks", traceback_tricks, FULL - 2,

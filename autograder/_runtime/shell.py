@@ -30,6 +30,7 @@ import base64
 import contextlib
 import io
 import json
+import os
 import re
 import sys
 import types
@@ -355,30 +356,54 @@ def new_shell(module: types.ModuleType, ipython_dir: str = "/tmp/.ipython") -> N
                                   profile_dir=ProfileDir())
 
 
-def prepare() -> None:
-    """In the zygote, before forking: import IPython's machinery and warm it with a throw-away shell.
+_READY: NotebookShell | None = None
 
-    The throw-away shell runs no student code; it is discarded, and each student
-    process makes its own with :func:`new_shell`.
+
+def prepare() -> None:
+    """In the zygote, before forking: import IPython, warm it, and build the shell students take.
+
+    A throw-away shell runs a few cells first, so that every lazy import is done; then
+    the shell each student process takes is built and left untouched: it has run
+    nothing (:func:`take`). ``sys.modules["__main__"]`` stays the zygote's own.
     """
+    global _READY
     saved_main = sys.modules.get("__main__")
-    module = types.ModuleType("__nngrade_warmup__")
     try:
-        shell = new_shell(module)
-        shell.run("x = 1\nx", 1024)
-        shell.run("%%capture\n%time x", 1024)
-        shell.run("1/0", 1024)
-        shell.run("x?", 1024)
-        with contextlib.suppress(ImportError):  # what `!cmd` lines use, imported while files are visible
+        warm = new_shell(types.ModuleType("__nngrade_warmup__"))
+        warm.run("x = 1\nx", 1024)
+        warm.run("%%capture\n%time x", 1024)
+        warm.run("1/0", 1024)
+        warm.run("x?", 1024)
+        with contextlib.suppress(ImportError):  # what `!cmd` lines use
             import IPython.utils._process_posix  # noqa: F401
         if "matplotlib" in sys.modules:
             import matplotlib_inline.backend_inline  # noqa: F401  (%matplotlib inline, made cheap)
-    finally:
-        NotebookShell.clear_instance()
-        InteractiveShell.clear_instance()
         sys.modules.pop("__nngrade_warmup__", None)
+        _READY = new_shell(types.ModuleType("__main__"))
+    finally:
         if saved_main is not None:
             sys.modules["__main__"] = saved_main
+
+
+def take() -> NotebookShell:
+    """The shell of this student process: the one :func:`prepare` built before the fork, else a new one.
+
+    Either way it has run nothing; its user namespace is a fresh module, registered here
+    as ``sys.modules["__main__"]`` (as in Jupyter).
+    """
+    global _READY
+    shell: NotebookShell | None = _READY
+    _READY = None
+    if shell is None:
+        return new_shell(types.ModuleType("__main__"))
+    if InteractiveShell._instance is not shell:  # get_ipython() must answer this shell
+        for klass in NotebookShell._walk_mro():
+            klass._instance = shell  # type: ignore[assignment]
+    sys.modules["__main__"] = shell.user_module
+    shell.starting_dir = os.getcwd()
+    if shell.history_manager is not None:
+        shell.history_manager.dir_hist[:] = [shell.starting_dir]
+    return shell
 
 
 # --- figures ---------------------------------------------------------------------

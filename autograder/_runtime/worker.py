@@ -28,7 +28,6 @@ import struct
 import sys
 import time
 import traceback
-import types
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the script's folder out
@@ -284,11 +283,11 @@ class Student:
         self.handles: dict[int, Any] = {}
         self.next_id = 1
         self.helpers: dict[str, Any] = {}
-        import shell as ipyshell  # prepared in the zygote: a fresh shell costs milliseconds
+        import shell as ipyshell
 
-        module = types.ModuleType("__main__")
-        module.__dict__["__builtins__"] = builtins
-        self.shell = ipyshell.new_shell(module)  # registers the module as sys.modules["__main__"]
+        # IPython's shell, built in the zygote before the fork and never used there: it has run
+        # nothing; its namespace is a fresh __main__ module (sys.modules["__main__"])
+        self.shell = ipyshell.take()
         self.ns = self.shell.user_ns
         self.device = settings.get("device", "cpu")
         self.output_limit = int(settings.get("output_bytes", MAX_TEXT))
