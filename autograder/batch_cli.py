@@ -59,7 +59,7 @@ def run_grade_batch(root: Path, assignment: str, *, jobs: int | None, use_dask: 
         proc = nbgrader(["autograde", assignment, "--force", "--create"], root, timeout=3600, check=False)
         failed = len(set(re.findall(r"error processing assignment '[^']*' for student '([^']*)'",
                                     proc.stdout + proc.stderr)))
-        console.print(f"gradebook: nbgrader autograde recorded the batch"
+        console.print("gradebook: nbgrader autograde recorded the batch"
                       + (f" ({failed} notebook(s) nbgrader could not read)" if failed else ""))
     if problems:
         console.print(f"{problems} submission(s) could not be graded at all; see the status column")

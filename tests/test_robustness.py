@@ -23,7 +23,7 @@ import pytest
 from autograder import cache, remote
 from autograder._runtime import codec
 from autograder.assignment import Assignment
-from autograder.batch import Job, find_submissions, grade_batch
+from autograder.batch import find_submissions, grade_batch
 from autograder.config import GraderConfig
 from autograder.demo import make_course, submit
 from autograder.engine import GRADER, STUDENT, Graded, grade_notebook

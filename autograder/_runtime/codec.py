@@ -464,9 +464,10 @@ def _kernel(kw: dict[str, Any], n: int) -> int:
     return math.prod(ks)
 
 
-_CONV = {"in_channels": _nat, "out_channels": _nat, "kernel_size": _nats, "stride": _nats,
+_Check = Callable[[Any], bool]
+_CONV: dict[str, _Check] = {"in_channels": _nat, "out_channels": _nat, "kernel_size": _nats, "stride": _nats,
          "padding": _padding, "dilation": _nats, "groups": _nat, "bias": _flag, "padding_mode": _padding_mode}
-_NORM = {"num_features": _nat, "eps": _real, "momentum": _opt_real, "affine": _flag,
+_NORM: dict[str, _Check] = {"num_features": _nat, "eps": _real, "momentum": _opt_real, "affine": _flag,
          "track_running_stats": _flag}
 
 
