@@ -199,7 +199,7 @@ def plot_curves(history):
     class PosingFigure(matplotlib.figure.Figure):
         @property
         def axes(self):
-            return self.fake_axes
+            return getattr(self, "fake_axes", [])
 
     fig = PosingFigure()
     fig.fake_axes = [_Axes("Loss", "loss", [("train_loss", "train"), ("val_loss", "validation")]),

@@ -19,11 +19,13 @@ CPU = torch.device("cpu")
 KEYS = ("train_loss", "val_loss", "val_acc")
 
 # Held-out accuracy: three splits of digits (20% held out), each trained with fit's defaults.
-# Measured with the answer key (CPU, float32): 0.964-0.978 on these splits; the bar is the
-# contract's 0.93, which the key clears on every one of ten splits (0.936-0.975).
+# Measured (benchmarks/thresholds.py a4; table in MARKING.md), 30 splits each: the answer key
+# 0.939-0.986, two independent correct implementations 0.933-0.986 and 0.944-0.981; the known-wrong
+# loops on these three splits: no zero_grad 0.869-0.939, the others 0.09-0.23. The bar sits midway
+# between the worst correct run (0.933) and no zero_grad's worst graded split (0.869).
 HELDOUT_SPLITS = (0, 4, 7)
 HELDOUT_FRACTION = 0.2
-HELDOUT_BAR = 0.93
+HELDOUT_BAR = 0.90
 FIT_SECONDS = 120.0
 
 
@@ -143,7 +145,7 @@ def _holdout(split: int, n: int) -> tuple[np.ndarray, np.ndarray]:
                 "every step of the loop is right: the other checks of train_one_epoch, evaluate and MLP "
                 "point to the step at fault.")
 def test_heldout_accuracy(student, device):
-    """after fit with defaults, MLP() reaches at least 0.93 accuracy on held-out digits it never saw"""
+    """after fit with defaults, MLP() reaches at least 0.90 accuracy on held-out digits it never saw"""
     X, y = ref.digits()
     for i, split in enumerate(HELDOUT_SPLITS):
         held, rest = _holdout(split, len(X))
