@@ -113,6 +113,29 @@ def test_autograded_notebook_holds_what_jupyter_would_show(grader_config: Grader
     assert "\x1b[" not in text and "nngrade" not in text and "/autograder/" not in text
 
 
+@pytest.mark.slow
+def test_corpus_through_real_nbgrader(tmp_path: Path) -> None:
+    """`nbgrader autograde` and `generate_feedback` on a JupyterLab-saved notebook: full marks, outputs kept."""
+    from autograder.demo import make_course, submit
+    from autograder.generate import nbgrader
+
+    aid = "a1_perceptron"
+    make_course(ROOT, tmp_path, [aid])
+    nbgrader(["generate_assignment", aid, "--force"], tmp_path)
+    submit(tmp_path, "lab", aid, (CORPUS / f"{aid}__lab45.ipynb").read_text())
+    submit(tmp_path, "classic", aid, (CORPUS / f"{aid}__classic44.ipynb").read_text())
+    nbgrader(["autograde", aid, "--force", "--create"], tmp_path, check=False)
+    nbgrader(["generate_feedback", aid, "--force"], tmp_path)
+    nbgrader(["export", "--to", str(tmp_path / "grades.csv")], tmp_path)
+    grades = (tmp_path / "grades.csv").read_text().splitlines()
+    assert sum(1 for row in grades if ",21.0," in row or ",21," in row) == 2, grades
+    nb = nbformat.read(str(tmp_path / "autograded/lab" / aid / f"{aid}.ipynb"), as_version=4)
+    kinds = {o.output_type for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs}
+    assert {"stream", "execute_result", "display_data", "error"} <= kinds
+    html = (tmp_path / "feedback/lab" / aid / f"{aid}.html").read_text()
+    assert "data:image/png;base64," in html and "after one update" in html
+
+
 # --- the shell, in a child process (no sandbox, no notebook) ---------------------------
 
 _DRIVER = textwrap.dedent('''
