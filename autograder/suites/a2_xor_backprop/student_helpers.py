@@ -48,7 +48,8 @@ def _banned_module_of(value):
 def autodiff_report(forward, backward, params, X, y):
     """Run ``backward(params, forward(params, X)[1], y)`` while watching for autodiff libraries.
 
-    Returns a dict: ``grads`` (what backward returned), ``called`` (banned packages whose Python
+    Returns a dict: ``grads`` (what backward returned), ``raised`` (what the student's code
+    raised, as text, or ""), ``called`` (banned packages whose Python
     or C functions ran during the two calls, seen by a profile hook), ``bound`` (banned modules or
     objects bound to names in the notebook's namespace) and ``loaded`` (banned packages in
     ``sys.modules``). The grader checks ``grads`` itself; the rest only adds reasons to fail.
@@ -71,9 +72,14 @@ def autodiff_report(forward, backward, params, X, y):
 
     previous = sys.getprofile()
     sys.setprofile(profile)
+    grads, raised = None, ""
     try:
+        stage = "forward"
         out = forward(params, X)
+        stage = "backward"
         grads = backward(params, out[1], y)
+    except Exception as exc:  # the student's code raised: reported to the grader as text
+        raised = f"`{stage}` raised {type(exc).__name__}: {exc}"[:300]
     finally:
         sys.setprofile(previous)
     main = sys.modules.get("__main__")
@@ -82,5 +88,5 @@ def autodiff_report(forward, backward, params, X, y):
         top = _banned_module_of(value)
         if top:
             bound.add(top)
-    return {"grads": grads, "called": sorted(called), "bound": sorted(bound),
+    return {"grads": grads, "raised": raised, "called": sorted(called), "bound": sorted(bound),
             "loaded": sorted(m for m in AUTODIFF if m in sys.modules)}

@@ -271,6 +271,7 @@ def test_no_autodiff_import(student):
     params, X, y = _case(SEED + 60, 2, 3, 1, 4)
     what = "2-3-1 network, batch of 4"
     report = student.helper("autodiff_report", student.get("forward"), student.get("backward"), params, X, y)
+    expect(not report["raised"], f"{what}: {report['raised']}")
     grads = report["grads"]
     expect_type(grads, dict, f"{what}: backward's result")
     true = _ref_numerical_grads(params, X, y)

@@ -72,6 +72,13 @@ def _recover_rows(X: np.ndarray, train: dict, val: dict) -> str | None:
     return "leak" if fits_all else "changed"
 
 
+def _split(student, X, y, **kw):
+    train, val = student.make_loaders(X, y, **kw)
+    got_train, got_val = _read(student, train, "the train loader"), _read(student, val, "the validation loader")
+    got_train["transform"] = _recover_rows(X, got_train, got_val)
+    return got_train, got_val, (train, val)
+
+
 CASES = [  # (n, batch_size, val_fraction)
     (50, 8, 0.2),
     (37, 5, 0.3),
