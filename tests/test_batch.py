@@ -80,7 +80,7 @@ def test_warm_processes_serve_one_submission_each(tmp_path, grader_config):
     assert all(r.status == "ok" for r in items[1].graded.cell_runs.values())
 
 
-def test_grade_batch_command_writes_the_gradebook(tmp_path):
+def test_grade_batch_command_writes_the_gradebook(tmp_path, grade):
     make_course(ROOT, tmp_path, [AID])
     nbgrader(["generate_assignment", AID, "--force"], tmp_path)
     key = answer_key(AID)
@@ -93,7 +93,10 @@ def test_grade_batch_command_writes_the_gradebook(tmp_path):
     nbgrader(["export", "--to", str(tmp_path / "grades.csv")], tmp_path)
     with open(tmp_path / "grades.csv", newline="") as f:
         grades = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(f)}
-    assert grades == {"alice": 21.0, "bob": 14.0}
+    # bob's score is whatever one-at-a-time grading gives his notebook (it fails exactly the mutant's checks)
+    bob = grade(AID, mutant.apply(key))
+    assert bob.failed_checks() == set(mutant.fails) and bob.score < 21
+    assert grades == {"alice": 21.0, "bob": bob.score}
 
 
 def test_parallel_workers_after_the_caller_has_used_torch(tmp_path):
