@@ -20,6 +20,10 @@ from typing import Any
 
 MIMES = ("text/plain", "text/html", "text/markdown", "text/latex", "image/png", "image/jpeg",
          "image/svg+xml", "application/json")
+# Kept out of the autograded notebook: nbconvert puts them into the feedback and formgrader pages
+# as they are, so a submission could run script in a TA's browser (and act in formgrader with
+# the TA's session). Markdown is kept as its source text, as text/plain; HTML and SVG are dropped.
+ACTIVE_MIMES = ("text/html", "image/svg+xml")
 IMAGE_MIMES = ("image/png", "image/jpeg")
 MAX_IMAGES = 8
 MAX_IMAGE_CHARS = 4 * 2**20
@@ -82,7 +86,12 @@ def _bundle(pairs: Any, budget: _Budget) -> list[tuple[str, str]] | None:
         if type(pair) not in (list, tuple) or len(pair) != 2 or not all(_is_str(x) for x in pair):
             continue
         mime, data = pair
-        if mime not in MIMES or any(m == mime for m, _ in kept):
+        if mime == "text/markdown":
+            mime = "text/plain"  # shown as the text it is, escaped like any text
+            kept = [(m, d) for m, d in kept if m != "text/plain"]
+        elif mime == "text/plain" and any(m == "text/plain" for m, _ in kept):
+            continue  # the markdown's source stands in for the object's repr
+        if mime not in MIMES or mime in ACTIVE_MIMES or any(m == mime for m, _ in kept):
             continue
         if mime in IMAGE_MIMES:
             if budget.images >= MAX_IMAGES or len(data) > MAX_IMAGE_CHARS or not _valid_image(data):

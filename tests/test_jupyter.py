@@ -105,7 +105,9 @@ def test_autograded_notebook_holds_what_jupyter_would_show(grader_config: Grader
     assert "fired: [0 1 1]" in "".join(o.text for o in outputs("a1-extra-3", "stream"))
     assert "Wall time" in "".join(o.text for o in outputs("step", "stream") if o.name == "stdout")
     markdown = outputs("a1-extra-7", "display_data")
-    assert markdown and markdown[0].data["text/markdown"].startswith("after one update")
+    # markdown is kept as its source text (plain text, escaped in feedback), never as markup
+    assert markdown and markdown[0].data["text/plain"].startswith("after one update")
+    assert "text/markdown" not in markdown[0].data
     (err,) = outputs("a1-extra-10", "error")
     text = "\n".join(err.traceback)
     assert err.ename == "NameError" and "undefined_threshold" in err.evalue
@@ -254,6 +256,8 @@ def test_grader_validates_and_caps_outputs() -> None:
         ("result", [("application/json", '{"a": [1, 2]}'), ("text/plain", "{'a': [1, 2]}")]),
         ("stdout", "a" * 5000), ("stdout", "b" * 100), ("stderr", "c" * 5000),
         ("display", [("text/html", "h" * 5000), ("text/plain", "p")]),
+        ("display", [("text/html", "<script>alert(2)</script>"), ("image/svg+xml", "<svg onload=x()>"),
+                     ("text/markdown", "<img src=x onerror=alert(3)>"), ("text/plain", "repr")]),
         ("display", [("image/png", '"><script>alert(1)</script>')]),  # not base64: dropped
         ("display", [("application/javascript", "alert(1)")]),      # not allowlisted: dropped
         ("display", [("application/json", "{not json")]),
@@ -268,6 +272,10 @@ def test_grader_validates_and_caps_outputs() -> None:
     assert text <= 2 * limit + 200  # all text of a cell together, short notes aside
     assert all(mime in cell_outputs.MIMES for mime, _ in bundles)
     assert not any("script" in data for _, data in bundles)
+    assert not any(mime in ("text/html", "image/svg+xml", "text/markdown") for mime, _ in bundles)
+    active = cell_outputs.keep([("display", [("text/html", "<b>x</b>"), ("text/markdown", "<img src=x onerror=y>"),
+                                            ("text/plain", "repr")])], limit)
+    assert active == [("display", [("text/plain", "<img src=x onerror=y>")])]  # markdown as text, escaped later
     assert sum(1 for mime, _ in bundles if mime == "image/png") == cell_outputs.MAX_IMAGES
     assert [item[1] for item in kept if item[0] == "stdout"] == ["a" * 1000 + "\n[... 4000 more characters were dropped]\n"]
     assert ("result", [("text/plain", "legacy text")]) in kept
