@@ -21,21 +21,24 @@ MUTANTS = [
         description="train_one_epoch never clears the gradients, so every step applies the sum of all "
                     "gradients so far",
         patch=[(TRAIN_STEP, TRAIN_STEP.replace("        optimizer.zero_grad()\n", ""))],
-        fails={"train::test_loop_order", "fit::test_adam_and_lr", "fit::test_heldout_accuracy"},
+        fails={"train::test_loop_order", "fit::test_adam_and_lr", "fit::test_heldout_accuracy",
+               "fit::test_on_device", "fit::test_default_device"},
     ),
     Mutant(
         name="zero_grad_between_backward_and_step",
         description="zero_grad runs after backward and before step, so step never sees a gradient",
         patch=[(TRAIN_STEP, TRAIN_STEP.replace("        optimizer.zero_grad()\n", "").replace(
             "        loss.backward()\n", "        loss.backward()\n        optimizer.zero_grad()\n"))],
-        fails={"train::test_loop_order", "fit::test_adam_and_lr", "fit::test_heldout_accuracy"},
+        fails={"train::test_loop_order", "fit::test_adam_and_lr", "fit::test_heldout_accuracy",
+               "fit::test_on_device", "fit::test_default_device"},
     ),
     Mutant(
         name="step_before_backward",
         description="optimizer.step() runs before loss.backward(), so it applies no gradient",
         patch=[(TRAIN_STEP, TRAIN_STEP.replace("        loss.backward()\n        optimizer.step()\n",
                                                "        optimizer.step()\n        loss.backward()\n"))],
-        fails={"train::test_loop_order", "fit::test_adam_and_lr", "fit::test_heldout_accuracy"},
+        fails={"train::test_loop_order", "fit::test_adam_and_lr", "fit::test_heldout_accuracy",
+               "fit::test_on_device", "fit::test_default_device"},
     ),
     Mutant(
         name="no_model_train",
@@ -124,7 +127,7 @@ MUTANTS = [
         description="fit trains with plain SGD instead of Adam",
         patch=[("optimizer = torch.optim.Adam(model.parameters(), lr=lr)",
                 "optimizer = torch.optim.SGD(model.parameters(), lr=lr)")],
-        fails={"fit::test_adam_and_lr", "fit::test_heldout_accuracy"},
+        fails={"fit::test_adam_and_lr", "fit::test_heldout_accuracy", "fit::test_on_device", "fit::test_default_device"},
     ),
     Mutant(
         name="fit_model_not_moved",
@@ -180,7 +183,7 @@ def get_device():
                     "so validation rows leak into the training inputs",
         patch=[("X = torch.as_tensor(X, dtype=torch.float32)  # (n, d)",
                 "X = torch.as_tensor(X, dtype=torch.float32)  # (n, d)\n"
-                "        X = (X - X.mean(dim=0)) / (X.std(dim=0) + 1e-8)")],
+                "    X = (X - X.mean(dim=0)) / (X.std(dim=0) + 1e-8)")],
         fails={"make_loaders::test_split_sizes_disjoint"},
     ),
 ]
