@@ -18,6 +18,16 @@ from autograder.results import SubmissionResult
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def sandbox_level() -> str:
+    """The isolation level the `grader_config` fixture will run (``process`` when there is no sandbox)."""
+    from autograder.sandbox import detect_level
+
+    try:
+        return detect_level(load_config(ROOT).isolation)
+    except Exception:  # no sandbox here: auto refuses, and the tests say so by skipping
+        return "process"
+
+
 @pytest.fixture(scope="session")
 def course_root() -> Path:
     return ROOT

@@ -47,27 +47,19 @@ from nbformat.notebooknode import NotebookNode
 from autograder import remote, sandbox
 from autograder._runtime import codec
 from autograder.assignment import SUITES_DIR, Assignment
-from autograder.config import GraderConfig, load_config
+from autograder.config import GraderConfig
 from autograder.engine import Graded, grade_notebook
 from autograder.remote import Submission
 from autograder.results import render_part
-from autograder.sandbox import Zygote, detect_level, shared_zygote
-from tests.conftest import ROOT, answer_key, release, with_cell_source, with_extra_cell
+from autograder.sandbox import Zygote, shared_zygote
+from tests.conftest import ROOT, answer_key, release, sandbox_level, with_cell_source, with_extra_cell
 
 pytestmark = pytest.mark.slow
 AID = "a1_perceptron"
 FULL = 21.0
 
 
-def _level() -> str:
-    """The level the `grader_config` fixture will run (``process`` when that cannot be told)."""
-    try:
-        return detect_level(load_config(ROOT).isolation)
-    except Exception:
-        return "process"
-
-
-LEVEL = _level()
+LEVEL = sandbox_level()
 SANDBOXED = LEVEL in ("bwrap", "namespaces")
 needs_sandbox = pytest.mark.skipif(not SANDBOXED, reason=f"isolation level {LEVEL!r}: no namespaces here, "
                                    "so this attack would reach the real machine")

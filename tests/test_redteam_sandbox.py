@@ -23,24 +23,17 @@ import pytest
 
 from autograder import integrity
 from autograder.assignment import Assignment, prepare
-from autograder.config import GraderConfig, load_config
+from autograder.config import GraderConfig
 from autograder.engine import grade_notebook
 from autograder.remote import Submission
-from autograder.sandbox import detect_level, shared_zygote
-from tests.conftest import ROOT, answer_key, with_extra_cell
+from autograder.sandbox import shared_zygote
+from tests.conftest import ROOT, answer_key, sandbox_level, with_extra_cell
 
 AID = "a1_perceptron"
 FULL = 21.0
 
 
-def _level() -> str:
-    try:
-        return detect_level(load_config(ROOT).isolation)
-    except Exception:
-        return "process"
-
-
-LEVEL = _level()
+LEVEL = sandbox_level()
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     LEVEL == "process", reason="no sandbox on this machine: these attacks would reach the real machine")]
 IS_ROOT = os.geteuid() == 0
