@@ -8,6 +8,9 @@ Reads two things the grading left behind in the course folder:
   written by :mod:`autograder.nbgrader_hook`): which checks failed and why, how
   long grading took, and internal grader errors.
 
+It also compares the submitted notebooks' solution code pair by pair
+(:mod:`autograder.similarity`, the release's starter code excluded).
+
 From them it builds a :class:`ClassReport` (data), then writes a CSV (one row per
 student) and a self-contained HTML page (:mod:`autograder.class_report_html`).
 """
@@ -25,6 +28,7 @@ from autograder.assignment import SubmissionError, read_notebook
 from autograder.errors import NNGradeError
 from autograder.nbgrader_hook import RESULTS_DIR
 from autograder.results import CheckResult, SubmissionResult, result_from_dict
+from autograder.similarity import SimilarityReport, class_similarity
 
 # check kinds that mean a person should look at the submission, and how the report names them
 FLAG_KINDS = {
@@ -149,6 +153,7 @@ class ClassReport:
     checks: tuple[CheckStats, ...]  # most failed first
     slowest: dict[str, SlowCheck]  # student -> their slowest check
     has_gradebook: bool
+    similarity: SimilarityReport | None = None  # pairs of submissions with similar solution code
 
     @property
     def graded(self) -> tuple[StudentRow, ...]:
@@ -378,8 +383,9 @@ def collect(course_root: Path, assignment_id: str, gradebook: Path | None = None
             needs_manual_grade=entry.needs_manual_grade if entry is not None else False,
             seconds=seconds, flags=flags, failed_checks=failed_ids))
     slowest = {s: slow for s, (r, _) in results.items() if (slow := _slowest(r)) is not None}
+    similarity = class_similarity(course_root, assignment_id) if submitted else None
     return ClassReport(assignment_id, course_root, tuple(rows),
-                       check_stats([r for r, _ in results.values()]), slowest, bool(book))
+                       check_stats([r for r, _ in results.values()]), slowest, bool(book), similarity)
 
 
 CSV_COLUMNS = ("student", "status", "score", "max_score", "autograded_score", "autograded_max",
@@ -411,14 +417,30 @@ def write_csv(report: ClassReport, path: Path) -> None:
             ])
 
 
+SIMILARITY_COLUMNS = ("first", "second", "score", "first_share", "second_share", "flagged")
+
+
+def write_similarity_csv(similarity: SimilarityReport, path: Path) -> None:
+    """Every compared pair, most similar first: the two students, the score, each side's share, flagged."""
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(SIMILARITY_COLUMNS)
+        for p in similarity.pairs:
+            writer.writerow([_safe(p.first), _safe(p.second), f"{p.score:.3f}", f"{p.first_share:.3f}",
+                             f"{p.second_share:.3f}", "yes" if p.flagged else "no"])
+
+
 def write_report(report: ClassReport, out_dir: Path) -> tuple[Path, Path]:
-    """Write ``<id>_report.html`` and ``<id>_report.csv`` of a collected report into ``out_dir``."""
+    """Write ``<id>_report.html`` and ``<id>_report.csv`` of a collected report into ``out_dir``
+    (and ``<id>_similarity.csv`` when submissions were compared)."""
     from autograder.class_report_html import render_html
 
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = out_dir / f"{report.assignment}_report.html"
     csv_path = out_dir / f"{report.assignment}_report.csv"
     write_csv(report, csv_path)
+    if report.similarity is not None:
+        write_similarity_csv(report.similarity, out_dir / f"{report.assignment}_similarity.csv")
     html_path.write_text(render_html(report, csv_name=csv_path.name), encoding="utf-8")
     return html_path, csv_path
 

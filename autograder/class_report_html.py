@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from autograder.class_report import CAUSE_ORDER, CheckStats, ClassReport, StudentRow
+from autograder.similarity import SimilarityReport, SimilarPair
 
 CAUSE_COLORS = {"wrong result": "#d1495b", "raised an error": "#edae49", "not attempted": "#b8c0c8",
                 "missing function": "#8d6a9f", "timed out or crashed": "#00798c", "grader error": "#30343f"}
@@ -27,6 +28,8 @@ FLAG_COLORS = {"timed out": "#00798c", "crashed": "#003d5b", "missing function":
 BAR = "#4c72b0"
 GREY = "#59636e"
 SLOW_ROWS = 10
+SIMILAR_ROWS = 10  # pairs listed below the threshold, for scale
+SIDE_BY_SIDE = 20  # flagged pairs shown side by side
 MAX_LABEL = 64
 
 CSS = """
@@ -65,6 +68,13 @@ ul.reasons { margin: 0; padding-left: 18px; }
 .ok { color: #1a7f37; }
 .muted { color: #59636e; }
 details summary { cursor: pointer; color: #0969da; margin: 10px 0; }
+.pair { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 10px; }
+.pair pre { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #f6f8fa;
+            border: 1px solid #d0d7de; border-radius: 6px; padding: 8px; overflow-x: auto; margin: 4px 0;
+            max-height: 640px; }
+.pair mark { background: #ffd8a8; }
+.pair h3 { font-size: 14px; margin: 6px 0 0; }
+tr.flag td { background: #fff4e5; }
 footer { color: #59636e; font-size: 13px; margin-top: 28px; }
 """
 
@@ -267,8 +277,66 @@ def _students_table(report: ClassReport) -> str:
             "<th>manual</th><th>flags</th><th>failed checks</th></tr>" + "".join(rows) + "</table></details>")
 
 
+def _marked(code: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """``code`` escaped, with the shared spans in ``<mark>``."""
+    out, at = [], 0
+    for start, end in sorted(spans):
+        start, end = max(start, at), min(end, len(code))
+        if end <= start:
+            continue
+        out.append(escape(code[at:start]) + "<mark>" + escape(code[start:end]) + "</mark>")
+        at = end
+    out.append(escape(code[at:]))
+    return "".join(out)
+
+
+def side_by_side(pair: SimilarPair, open_: bool = False) -> str:
+    """Both submissions' solution code in two columns, the code they share highlighted."""
+    head = (f"<code>{escape(pair.first)}</code> and <code>{escape(pair.second)}</code>: "
+            f"{100 * pair.score:.0f}% similar")
+    cols = "".join(
+        f"<div><h3><code>{escape(who)}</code>: {100 * share:.0f}% of its code is in the other</h3>"
+        f"<pre>{_marked(code, spans)}</pre></div>"
+        for who, share, code, spans in ((pair.first, pair.first_share, pair.first_code, pair.first_spans),
+                                        (pair.second, pair.second_share, pair.second_code, pair.second_spans)))
+    return f'<details{" open" if open_ else ""}><summary>{head}</summary><div class="pair">{cols}</div></details>'
+
+
+def _similarity_section(sim: SimilarityReport) -> str:
+    flagged = sim.flagged
+    shown = list(flagged) + [p for p in sim.pairs if not p.flagged][:SIMILAR_ROWS]
+    intro = (f"<p>Solution code of every pair of submissions, compared with copydetect (winnowed fingerprints; "
+             f"names, comments and the order of functions do not matter) after removing the release's starter "
+             f"code. A pair is flagged when one side shares at least {100 * sim.threshold:.0f}% of its code with "
+             f"the other. {len(sim.pairs)} pairs compared, <b>{len(flagged)} flagged</b>. A flag asks a person "
+             "to read both notebooks; it proves nothing by itself.</p>")
+    if not sim.pairs:
+        return intro + '<p class="muted">Fewer than two submissions with code of their own.</p>'
+    rows = []
+    for i, p in enumerate(shown, 1):
+        pct = 100 * p.score
+        rows.append(f'<tr class="{"flag" if p.flagged else ""}"><td class="num">{i}</td>'
+                    f"<td><code>{escape(p.first)}</code></td><td><code>{escape(p.second)}</code></td>"
+                    f'<td class="num"><span class="rate"><i style="width:{pct:.0f}%"></i></span>{pct:.0f}%</td>'
+                    f'<td class="num">{100 * p.first_share:.0f}% / {100 * p.second_share:.0f}%</td>'
+                    f'<td>{"flagged" if p.flagged else ""}</td></tr>')
+    table = ('<table><tr><th class="num">#</th><th>student</th><th>student</th><th class="num">similarity</th>'
+             '<th class="num">shares</th><th></th></tr>' + "".join(rows) + "</table>")
+    if flagged:
+        views = "".join(side_by_side(p, open_=(i == 0)) for i, p in enumerate(flagged[:SIDE_BY_SIDE]))
+    else:
+        views = ('<p class="ok">No pair reaches the threshold. The most similar pair, for comparison:</p>'
+                 + side_by_side(sim.pairs[0]))
+    skipped = ""
+    if sim.skipped:
+        skipped = ('<p class="muted">Not compared: ' + "; ".join(
+            f"<code>{escape(s)}</code> ({escape(why)})" for s, why in sim.skipped) + "</p>")
+    return intro + table + views + skipped
+
+
 def render_html(report: ClassReport, csv_name: str = "") -> str:
-    """The whole page: summary, submissions needing a person, scores, checks by failure rate, timing."""
+    """The whole page: summary, submissions needing a person, scores, checks by failure rate, timing,
+    and pairs of submissions with similar solution code (side by side)."""
     aid = escape(report.assignment)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     source = ("the gradebook (autograded and manual grades, late penalties applied)" if report.has_gradebook
@@ -278,6 +346,8 @@ def render_html(report: ClassReport, csv_name: str = "") -> str:
     failing = [c for c in checks if c.failed]
     check_part = (failure_chart(checks) + _checks_table(checks) if checks
                   else '<p class="muted">No per-check results recorded.</p>')
+    similar = ("" if report.similarity is None else
+               f"<section><h2>Similar solution code</h2>{_similarity_section(report.similarity)}</section>")
     body = f"""
 <h1>{aid}: class report</h1>
 <p class="sub">{len(report.rows)} students &middot; course <code>{escape(str(report.course_root))}</code>
@@ -292,6 +362,7 @@ def render_html(report: ClassReport, csv_name: str = "") -> str:
 check when its suite ran that check; whole parts lost to a crash or a deleted cell are flags above.</p>
 {check_part}</section>
 <section><h2>Grading time per submission</h2>{_time_section(report)}</section>
+{similar}
 {_students_table(report)}
 <footer>Made by <code>nngrade report {aid}</code>{beside}.</footer>
 """

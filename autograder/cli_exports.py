@@ -95,8 +95,10 @@ def report(assignment: str, out: str | None, course: str | None) -> None:
 
     Built from the gradebook and the per-check results nbgrader autograde saved: the
     score histogram, each hidden check's failure rate (most failed first), grading time
-    per submission, and the submissions that need a person (crashed, timed out,
-    malformed, tampered cells, missing functions, internal grader errors) with reasons.
+    per submission, the submissions that need a person (crashed, timed out,
+    malformed, tampered cells, missing functions, internal grader errors) with reasons,
+    and pairs of submissions whose solution code is suspiciously similar (side by side;
+    <ID>_similarity.csv lists every pair).
     The CSV has one row per student: score, max, seconds, flags, failed check ids.
 
     Example: nngrade report a1_perceptron --out reports/
@@ -105,5 +107,6 @@ def report(assignment: str, out: str | None, course: str | None) -> None:
 
     data = collect(_root(course), assignment)
     html_path, csv_path = write_report(data, Path(out or "."))
+    similar = len(data.similarity.flagged) if data.similarity is not None else 0
     click.echo(f"wrote {html_path} and {csv_path}: {len(data.submitted)} submissions, "
-               f"{len(data.flagged)} need a person")
+               f"{len(data.flagged)} need a person, {similar} pair(s) with similar solution code")
