@@ -1,10 +1,19 @@
 """nbgrader configuration of the course (the repository root is the course directory)."""
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor
+import sys
+from pathlib import Path
+
+# this course's own engine and hidden suites, not whichever copy of the package is installed
+_COURSE = Path(__file__).resolve().parent  # traitlets sets __file__ when it loads this file
+if (_COURSE / "autograder" / "__init__.py").is_file() and "autograder" not in sys.modules:
+    sys.path.insert(0, str(_COURSE))
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     ClearOutput,
     DeduplicateIds,
+    GetGrades,
     IgnorePattern,
     LimitOutput,
     OverwriteCells,
@@ -12,6 +21,8 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
+from autograder.feedback import HideScoreOutputs
+from autograder.gradebook_setup import RestoreHiddenTests, pre_convert_hook
 from autograder.nbgrader_hook import GradeInSandbox
 from autograder.nbgrader_sanitize import CheckCellMetadataSafely, SanitizeSubmission
 
@@ -19,6 +30,10 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.course_id = "nn-fundamentals"
 c.CourseDirectory.root = "."
+
+# A fresh clone has no gradebook.db: before grading, autograde adds a missing assignment the way
+# `nbgrader generate_assignment` would (its release goes to a scratch folder, release/ is untouched).
+c.Autograde.pre_convert_hook = pre_convert_hook(_COURSE, c.CourseDirectory.course_id)
 
 # Autograde: the submission runs in the engine's sandbox instead of nbgrader's Execute
 # kernel, and each test cell is scored by its hidden-suite part in the grader process.
@@ -30,6 +45,7 @@ c.Autograde.sanitize_preprocessors = [
     ClearOutput,
     DeduplicateIds,
     OverwriteKernelspec,
+    RestoreHiddenTests,  # an untouched test cell gets its hidden region back: no false checksum warning
     OverwriteCells,
     CheckCellMetadataSafely,
 ]
@@ -43,3 +59,13 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadataSafely,
 ]
 # Grader limits (timeouts, memory, isolation, device) live in [tool.nngrade] in pyproject.toml.
+
+# Feedback: each test cell's report once (its score is in the cell header, not a bare `Out[ ]: 4`).
+c.GenerateFeedback.preprocessors = [GetGrades, HideScoreOutputs, CSSHTMLHeaderPreprocessor]
+
+# `nbgrader zip_collect <id>`: files in downloaded/<id>/archive/ named as Canvas's "Download
+# Submissions" names them (<name>_<user id>_<submission id>_<file>, "LATE" after the name when
+# late), or <student>_<file> (Moodle, hand-made); the student id is the part before the first "_".
+c.FileNameCollector.named_regexp = (
+    r".*/(?P<student_id>[^/_]+)_(?:LATE_)?(?:\d+_\d+_)?(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$"
+)

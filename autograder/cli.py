@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -27,10 +28,50 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _root(course: str | None) -> Path:
+REEXEC_ENV = "NNGRADE_COURSE_PACKAGE"
+
+
+def _use_course_package(root: Path) -> None:
+    """Run this command with the course's own ``autograder`` package (engine and hidden suites).
+
+    A course folder that holds the package (a clone of this repository) is graded with its
+    own suites, not with those of whichever clone was installed into the virtual environment:
+    the ``nngrade`` command starts again with the course first on ``sys.path``. Only the
+    console command does this (never a caller that imported the CLI).
+    """
+    import autograder
+
+    own = root / "autograder" / "__init__.py"
+    here = Path(autograder.__file__).resolve()
+    if not own.is_file() or own.resolve() == here or Path(sys.argv[0]).name != "nngrade":
+        return
+    if os.environ.get(REEXEC_ENV):
+        raise NNGradeError(f"{root} holds its own autograder package, but {here.parent} was imported")
+    env = dict(os.environ, **{REEXEC_ENV: "1"})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH", "")]))
+    os.execve(sys.executable, [sys.executable, "-m", "autograder.cli", *sys.argv[1:]], env)
+
+
+def _root(course: str | None, near: str | None = None) -> Path:
+    """The course folder: ``--course``, else the nearest above the current folder, else the nearest
+    above ``near`` (a notebook being graded), else the clone this package was installed from."""
     from autograder.assignment import find_course_root
 
-    return find_course_root(Path(course) if course else None)
+    if course:
+        root = find_course_root(Path(course))
+    else:
+        starts = [Path.cwd()] + ([Path(near).resolve().parent] if near else [])
+        starts.append(Path(__file__).resolve().parent.parent)
+        for start in starts:
+            try:
+                root = find_course_root(start)
+                break
+            except NNGradeError:
+                continue
+        else:
+            root = find_course_root(None)  # the one-line error for the current folder
+    _use_course_package(root)
+    return root
 
 
 course_option = click.option("--course", type=click.Path(file_okay=False), default=None,
@@ -72,7 +113,7 @@ def grade(notebook: str, assignment: str | None, json_path: str | None, parts: t
     from autograder.engine import grade_notebook
     from autograder.report import print_result
 
-    root = _root(course)
+    root = _root(course, near=notebook)
     config = load_config(root, device=device, isolation=isolation)
     aid = assignment or Path(notebook).stem
     asg = Assignment.load(root, aid)
@@ -82,6 +123,9 @@ def grade(notebook: str, assignment: str | None, json_path: str | None, parts: t
     if json_path:
         Path(json_path).write_text(json.dumps(graded.result.to_gradescope(), indent=2))
         click.echo(f"wrote {json_path}")
+    if graded.result.error:
+        click.echo(f"error: {notebook} was not graded: {graded.result.error}", err=True)
+        sys.exit(1)
 
 
 @main.command()
@@ -177,9 +221,71 @@ def grade_batch_cmd(assignment: str, jobs: int | None, use_dask: bool, scheduler
     sys.exit(0 if ok else 1)
 
 
+@main.command()
+@click.argument("assignment")
+@click.option("--apply", "apply_", is_flag=True,
+              help="Write the new results and the gradebook (the old results are kept beside them).")
+@click.option("--jobs", "-j", type=int, default=None, help="Submissions graded at once (default: [tool.nngrade] jobs).")
+@click.option("--dask", "use_dask", is_flag=True, help="Run on a local Dask cluster of --jobs worker processes.")
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler (implies --dask).")
+@click.option("--no-gradebook", is_flag=True, help="With --apply: write the results only, not the gradebook.")
+@course_option
+@device_option
+@isolation_option
+@quiet_option
+@_friendly
+def regrade(assignment: str, apply_: bool, jobs: int | None, use_dask: bool, scheduler: str | None,
+            no_gradebook: bool, course: str | None, device: str | None, isolation: str | None,
+            quiet: bool) -> None:
+    """Grade a class again after a suite or a setting changed; show every score that moves.
+
+    Grades every submission of ASSIGNMENT afresh (no cached result is reused) and lists
+    each student whose score changes, with the old and new points of every check that
+    moved. Nothing is written unless --apply is given: then the old results (and the
+    gradebook file) are kept in .nngrade/regrades/<ASSIGNMENT>/<time>/before/, the new
+    results replace them, `nbgrader autograde --force` records the new scores in the
+    gradebook, and changes.json there says who changed, how, and under which suite.
+
+    Example: nngrade regrade a1_perceptron --jobs 2 (then again with --apply)
+    """
+    from autograder.config import load_config
+    from autograder.regrade import apply_regrade, gradebook_mismatches, plan_regrade, print_plan
+
+    root = _root(course)
+    config = load_config(root, jobs=jobs, device=device, isolation=isolation)
+    backend = "dask" if (use_dask or scheduler) else "local"
+
+    def line(item: Any) -> None:
+        if not quiet:
+            res = item.graded.result
+            click.echo(f"regraded {item.job.student}: {res.score:g}/{res.max_score:g}", err=True)
+
+    plan = plan_regrade(root, assignment, config, workers=config.jobs, backend=backend, scheduler=scheduler,
+                        on_done=line)
+    print_plan(plan)
+    if not apply_:
+        click.echo("nothing was written; run again with --apply to record these results"
+                   + ("" if no_gradebook else " and the gradebook"))
+        return
+    folder = apply_regrade(root, plan, config, gradebook=not no_gradebook)
+    click.echo(f"applied: new results in {root / '.nngrade/results' / assignment}; "
+               f"the old ones and changes.json in {folder}")
+    if not no_gradebook:
+        wrong = gradebook_mismatches(root, plan)
+        if wrong:
+            click.echo(f"error: the gradebook does not hold the regraded scores of {', '.join(wrong)}; "
+                       f"see {folder / 'nbgrader_autograde.log'}", err=True)
+            sys.exit(1)
+        click.echo("gradebook: nbgrader autograde recorded the regraded scores")
+
+
 # Commands that live in their own modules register themselves on `main`.
 from autograder import cli_exports  # noqa: E402,F401
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # `python -m autograder.cli` (how `nngrade` restarts itself in a course's own package): the
+    # commands are registered on the imported module's group, not on this __main__ copy's
+    from autograder.cli import main as _registered
+
+    _registered(prog_name="nngrade")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -60,6 +61,26 @@ class SubmissionResult:
     def max_score(self) -> float:
         return round(sum(p.max_score for p in self.parts), 6)
 
+    def attention(self) -> tuple[str, ...]:
+        """Why a person should look at this submission, one line each (empty: nothing to look at).
+
+        The error that stopped its grading, every graded part lost to a missing or altered
+        graded cell (with its reason), and every note (edited locked cells, skipped cells,
+        sanitized metadata, restarts).
+        """
+        out = [self.error] if self.error else []
+        for part in self.parts:
+            for check in part.checks:
+                if check.kind == "tampered" and check.message not in out:
+                    out.append(check.message)
+        out += [n for n in self.notes if n not in out]
+        return tuple(out)
+
+    @property
+    def status(self) -> str:
+        """``ok``, or the reasons of :meth:`attention` joined (for tables and logs)."""
+        return "; ".join(self.attention()) or "ok"
+
     def failed_checks(self) -> set[str]:
         """Check ids with at least one failing case."""
         return {c.check_id for p in self.parts for c in p.checks if not c.passed}
@@ -98,30 +119,44 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+WIDTH = 88  # feedback pages show text outputs as they are: longer lines run off the page
+
+
+def _wrapped(text: str, indent: str, first: str | None = None) -> list[str]:
+    """``text`` wrapped to ``WIDTH`` columns, each line indented (the first by ``first``)."""
+    lines: list[str] = []
+    for raw in text.splitlines() or [""]:
+        lead = first if first is not None and not lines else indent
+        lines += textwrap.wrap(raw, WIDTH, initial_indent=lead, subsequent_indent=indent,
+                               break_long_words=True, break_on_hyphens=False) or [lead.rstrip()]
+    return lines
+
+
 def render_part(part: PartResult) -> str:
-    """The per-check report written into a graded cell (plain text, student-facing)."""
+    """The per-check report written into a graded cell (plain text, student-facing).
+
+    Its first line carries the cell's score ("step: 4 / 5 points"); lines are wrapped to
+    ``WIDTH`` columns.
+    """
     lines = [f"{part.part}: {_fmt(part.score)} / {_fmt(part.max_score)} points"]
     for c in part.checks:
         mark = "PASS" if c.passed else "FAIL"
         case = f" [{c.case}]" if c.case else ""
-        lines.append(f"  {mark} {c.title}{case} ({_fmt(c.points)}/{_fmt(c.max_points)})")
+        lines += _wrapped(f"{c.title}{case} ({_fmt(c.points)}/{_fmt(c.max_points)})", "       ", f"  {mark} ")
         if not c.passed:
-            for msg_line in c.message.splitlines() or [""]:
-                lines.append(f"       {msg_line}")
+            lines += _wrapped(c.message, "       ")
             if c.hint:
-                lines.append(f"       hint: {c.hint}")
+                lines += _wrapped(f"hint: {c.hint}", "             ", "       ")
     return "\n".join(lines) + "\n"
 
 
 def render_summary(result: SubmissionResult) -> str:
-    """A short score-per-part summary for the top of the feedback."""
+    """A short score-per-part summary for the top of the feedback, with what needs attention."""
     lines = [f"Autograded score: {_fmt(result.score)} / {_fmt(result.max_score)}"]
     for p in result.parts:
         lines.append(f"  {p.part:<24} {_fmt(p.score):>6} / {_fmt(p.max_score)}")
-    if result.error:
-        lines.append(f"  note: {result.error}")
-    for note in result.notes:
-        lines.append(f"  note: {note}")
+    for reason in result.attention():
+        lines += _wrapped(reason, "        ", "  note: ")
     return "\n".join(lines) + "\n"
 
 
