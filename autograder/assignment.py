@@ -214,6 +214,11 @@ def parse_notebook(text: str, name: str = "notebook") -> NotebookNode:
     return nb
 
 
+def _visible(source: str) -> str:
+    """A test cell's text without its hidden region, whitespace evened out (release and source agree)."""
+    return " ".join(HIDDEN.sub("", source).split())
+
+
 @dataclass(frozen=True)
 class Prepared:
     """What runs, and what is graded, for one submission."""
@@ -249,8 +254,10 @@ def prepare(nb: NotebookNode, assignment: Assignment) -> Prepared:
         if isinstance(gid, str):
             seen.add(gid)
         if source_cell is not None:
-            if is_test_cell(source_cell):
-                continue  # graded by its hidden suite, never run
+            if is_test_cell(source_cell):  # graded by its hidden suite, never run
+                if _visible(cell.source) != _visible(source_cell.source):
+                    notes.append(f"the graded cell {gid!r} was edited; the original was restored and graded")
+                continue
             if cell.source != source_cell.source:
                 notes.append(f"locked cell {gid!r} was edited; the original was run")
             cells.append((index, source_cell.source))

@@ -189,7 +189,9 @@ def _grade_prepared(prepared: Prepared, assignment: Assignment, config: GraderCo
     if level == "process":
         notes += ("graded without a sandbox (isolation = process): for trusted notebooks only",)
     if sub.restarts:
-        notes += (f"your notebook needed {sub.restarts} fresh process(es) during grading",)
+        times = "once" if sub.restarts == 1 else f"{sub.restarts} times"
+        notes += (f"your notebook was started again {times} during grading, after code that hung or "
+                  "crashed (see the failed checks)",)
     if cause == GRADER:
         notes += ("the grader or the machine failed during this grading; this result is not stored "
                   "and the notebook will be graded again",)

@@ -43,6 +43,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from autograder.errors import NNGradeError
 
@@ -62,6 +63,7 @@ class StudentScores:
     email: str
     lms_user_id: str
     scores: tuple[float | None, ...]
+    ungraded: tuple[str, ...] = ()  # assignments submitted but never autograded (always left blank)
 
     @property
     def sortable_name(self) -> str:
@@ -79,6 +81,7 @@ class ClassGrades:
     max_scores: tuple[float, ...]
     students: tuple[StudentScores, ...]
     pending_manual: tuple[tuple[str, str], ...] = ()  # (student, assignment) still awaiting a person
+    ungraded: tuple[tuple[str, str], ...] = ()  # (student, assignment) submitted, never autograded
 
 
 @dataclass(frozen=True)
@@ -121,21 +124,44 @@ def read_gradebook(gradebook: Path, assignment_ids: list[str]) -> ClassGrades:
                                    f"(it has: {', '.join(known) or 'none'})") from None
         students = []
         pending = []
+        ungraded = []
         for s in gb.students:
             scores: list[float | None] = []
+            never: list[str] = []
             for aid in assignment_ids:
                 try:
                     sub = gb.find_submission(aid, s.id)
                 except MissingEntry:
                     scores.append(None)
                     continue
+                if not autograded(sub):
+                    scores.append(None)
+                    never.append(aid)
+                    ungraded.append((str(s.id), aid))
+                    continue
                 scores.append(max(0.0, float(sub.score or 0.0) - float(sub.late_submission_penalty or 0.0)))
                 if sub.needs_manual_grade:
                     pending.append((str(s.id), aid))
             students.append(StudentScores(str(s.id), s.first_name or "", s.last_name or "", s.email or "",
-                                          s.lms_user_id or "", tuple(scores)))
+                                          s.lms_user_id or "", tuple(scores), tuple(never)))
     students.sort(key=lambda r: (r.last_name.lower(), r.first_name.lower(), r.id))
-    return ClassGrades(tuple(assignment_ids), tuple(max_scores), tuple(students), tuple(pending))
+    return ClassGrades(tuple(assignment_ids), tuple(max_scores), tuple(students), tuple(pending),
+                       tuple(ungraded))
+
+
+def autograded(submission: Any) -> bool:
+    """Whether nbgrader autograde completed for a gradebook submission.
+
+    A submission whose autograding failed (a malformed notebook) still has a row, and nbgrader
+    counts its score as 0; its autograded test cells, though, have neither an automatic nor a
+    manual score. (Test cells are the grade cells that are not also solution cells.)
+    """
+    for nb in submission.notebooks:
+        answers = {c.name for c in nb.notebook.solution_cells}
+        for grade in nb.grades:
+            if grade.name not in answers and grade.auto_score is None and grade.manual_score is None:
+                return False
+    return True
 
 
 def _number(x: float) -> str:
@@ -144,10 +170,14 @@ def _number(x: float) -> str:
     return text or "0"
 
 
-def _cell(score: float | None, missing: str) -> str:
+def _cell(score: float | None, missing: str, ungraded: bool = False) -> str:
     if score is None:
-        return "0" if missing == "zero" else ""
+        return "0" if missing == "zero" and not ungraded else ""
     return _number(score)
+
+
+def _cells(s: StudentScores, assignments: tuple[str, ...], missing: str) -> list[str]:
+    return [_cell(x, missing, aid in s.ungraded) for x, aid in zip(s.scores, assignments)]
 
 
 def canvas_rows(grades: ClassGrades, headers: dict[str, str] | None = None, missing: str = "blank"
@@ -167,7 +197,7 @@ def canvas_rows(grades: ClassGrades, headers: dict[str, str] | None = None, miss
     points = [CANVAS_POINTS_POSSIBLE, "", "", "", ""] + [_number(m) for m in grades.max_scores]
     rows = [head, points]
     for s in grades.students:
-        rows.append([s.sortable_name, s.lms_user_id, s.id, s.id, ""] + [_cell(x, missing) for x in s.scores])
+        rows.append([s.sortable_name, s.lms_user_id, s.id, s.id, ""] + _cells(s, grades.assignments, missing))
     return rows
 
 
@@ -194,7 +224,7 @@ def moodle_rows(grades: ClassGrades, headers: dict[str, str] | None = None, miss
         if not ident:
             skipped.append(s.id)
             continue
-        rows.append([ident, s.first_name, s.last_name] + [_cell(x, missing) for x in s.scores])
+        rows.append([ident, s.first_name, s.last_name] + _cells(s, grades.assignments, missing))
     return rows, skipped
 
 
@@ -246,6 +276,11 @@ def export_csv(course_root: Path, lms: str, assignment_ids: list[str], out: Path
         raise NNGradeError(f"unknown LMS {lms!r}; use canvas or moodle")
     if not grades.students:
         warnings.append("the gradebook has no students")
+    if grades.ungraded:
+        shown = ", ".join(f"{sid} ({aid})" if len(grades.assignments) > 1 else sid
+                          for sid, aid in grades.ungraded[:20]) + (" ..." if len(grades.ungraded) > 20 else "")
+        warnings.append(f"{len(grades.ungraded)} submission(s) were never autograded and are left blank: {shown} "
+                        "(nbgrader autograde failed for them; see `nngrade report`)")
     if grades.pending_manual:
         warnings.append(f"{len(grades.pending_manual)} submission(s) still need manual grading; their scores "
                         "count only what is graded so far (nbgrader formgrader, then export again)")

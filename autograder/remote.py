@@ -240,8 +240,8 @@ class Submission:
                 raise self._expired("your notebook")
             if self._gen > self._config.max_restarts:
                 self._gave_up = True
-                raise StudentCrashed("your notebook", f"it needed more than {self._config.max_restarts} "
-                                     "fresh processes; the remaining checks were not run")
+                raise StudentCrashed("your notebook", f"it hung or crashed more than {self._config.max_restarts} "
+                                     "times; the remaining checks were not run")
             proc = self._start()
             self._gen += 1
             if self._gen > 1:
@@ -331,7 +331,7 @@ class Submission:
             self.close()
             raise self._expired("your notebook")
         if self._gave_up:
-            raise StudentCrashed("your notebook", "it needed too many fresh processes; this check was not run")
+            raise StudentCrashed("your notebook", "it hung or crashed too many times; this check was not run")
         if self._proc is None or not self._proc.alive:
             self._proc = None
             self.boot()
@@ -367,7 +367,8 @@ class Submission:
                 raise fault from None
             if isinstance(exc, StudentTimeout) and wait < limit:
                 raise self._expired(where) from None
-            self.notes.append(f"{where}: {exc}")
+            self.notes.append(f"{where} did not finish within {exc.seconds:g} s and was stopped"
+                              if isinstance(exc, StudentTimeout) else f"{where} stopped: {exc.reason}")
             raise
         try:
             return self._reply(proc, reply, request, where, limit, expect)

@@ -23,7 +23,9 @@ CLASS = [
     ("grace", "Grace Brewster", "Hopper", "grace@example.edu", "", "step_strict"),
     ("alan", "Alan", "Turing", "", "", "release"),
     ("kurt", "Kurt", "Gödel", "kurt@example.edu", "", None),  # enrolled, never submitted
+    ("emmy", "Emmy", "Noether", "emmy@example.edu", "", "garbage"),  # submitted, never autograded
 ]
+NEVER_GRADED = {"emmy"}
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -103,9 +105,12 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
             submit(course, sid, AID, nbformat.writes(key))
         elif work == "release":
             submit(course, sid, AID, release)
+        elif work == "garbage":
+            submit(course, sid, AID, "{ not json")
         elif work is not None:
             submit(course, sid, AID, nbformat.writes(mutants[work].apply(key)))
-    nbgrader(["autograde", AID, "--force"], course)
+    proc = nbgrader(["autograde", AID, "--force"], course, check=False)
+    assert proc.returncode != 0  # nbgrader says that one notebook failed; the others are graded
     return course
 
 
@@ -126,15 +131,20 @@ def gradebook_scores(course: Path) -> tuple[dict[str, float | None], float]:
 
 
 @pytest.mark.slow
-def test_canvas_export_matches_gradebook(course: Path, tmp_path: Path) -> None:
+def test_canvas_export_matches_gradebook(course: Path, tmp_path: Path, grade) -> None:
     out = tmp_path / "canvas.csv"
     result = CliRunner().invoke(main, ["export", "--lms", "canvas", AID, "--course", str(course),
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "still need manual grading" in result.output  # the free response awaits a person
     scores, top = gradebook_scores(course)
-    assert scores == {"ada": 21.0, "grace": 14.0, "alan": 0.0, "kurt": None}
-    assert top > 21  # autograded points plus the free response
+    key = grade(AID, answer_key(AID))
+    strict = grade(AID, next(m for m in load_mutants(ROOT, AID) if m.name == "step_strict").apply(answer_key(AID)))
+    assert 0 < strict.score < key.score == key.max_score
+    # nbgrader counts the never-graded submission as 0; the export leaves it blank and names it
+    assert scores == {"ada": key.score, "grace": strict.score, "alan": 0.0, "kurt": None, "emmy": 0.0}
+    assert top > key.max_score  # autograded points plus the free response
+    assert "1 submission(s) were never autograded and are left blank: emmy" in result.output
     rows = read_csv(out)
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", AID]
     assert rows[1][0].strip() == "Points Possible" and float(rows[1][5]) == top
@@ -143,8 +153,9 @@ def test_canvas_export_matches_gradebook(course: Path, tmp_path: Path) -> None:
     for sid, first, last, _email, lms_id, _work in CLASS:
         row = by_login[sid]
         assert row[:5] == [f"{last}, {first}", lms_id, sid, sid, ""]
-        assert row[5] == ("" if scores[sid] is None else f"{scores[sid]:g}")
-    assert f"wrote {out}: 4 students, 3 scores ({AID} out of {top:g})" in result.output
+        blank = scores[sid] is None or sid in NEVER_GRADED
+        assert row[5] == ("" if blank else f"{scores[sid]:g}")
+    assert f"wrote {out}: 5 students, 3 scores ({AID} out of {top:g})" in result.output
 
 
 @pytest.mark.slow
@@ -164,12 +175,15 @@ def test_moodle_export_matches_gradebook(course: Path, tmp_path: Path) -> None:
             assert all(sid not in r for r in rows)
             continue
         assert got[email][1:3] == [first, last]
+        if sid in NEVER_GRADED:  # blank even with --missing zero: it was submitted, not graded
+            assert got[email][3] == ""
+            continue
         assert float(got[email][3]) == (scores[sid] or 0.0)
     summary = export_csv(course, "moodle", [AID], tmp_path / "u.csv", moodle_key="username")
     by_username = read_csv(summary.path)
     assert by_username[0][0] == "Username"
     assert {r[0]: r[3] for r in by_username[1:]} == {
-        sid: ("" if s is None else f"{s:g}") for sid, s in scores.items()}
+        sid: ("" if s is None or sid in NEVER_GRADED else f"{s:g}") for sid, s in scores.items()}
 
 
 @pytest.mark.slow
