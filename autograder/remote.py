@@ -489,6 +489,11 @@ class Submission:
         """The value of the notebook's global ``name``."""
         return self._fetch(Handle(self, ("g", name), (), "", 0))
 
+    @property
+    def preloaded(self) -> tuple[str, ...]:
+        """Modules the zygote imported before it forked this student (the grader's set-up, not the student's)."""
+        return tuple(self._zygote_source().preloaded)
+
     def has(self, name: str) -> bool:
         """Whether the notebook defines ``name``."""
         self._live()
