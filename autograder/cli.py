@@ -135,12 +135,19 @@ def grade(notebook: str, assignment: str | None, json_path: str | None, parts: t
 def generate(assignments: tuple[str, ...], course: str | None) -> None:
     """Regenerate release/ (real nbgrader generate_assignment) and solutions/ from source/.
 
+    First writes each task's points into its heading in the source notebook (from the grade
+    cells' points), so the release shows what each task is worth.
+
     Example: nngrade generate a1_perceptron
     """
     from autograder.generate import assignment_ids, generate_into
+    from autograder.points import label_file
 
     root = _root(course)
     for aid in assignments or assignment_ids(root):
+        source = root / "source" / aid / f"{aid}.ipynb"
+        if source.exists() and label_file(source):
+            click.echo(f"{aid}: task headings in {source.relative_to(root)} now show their points")
         release, key = generate_into(root, aid, root)
         click.echo(f"{aid}: {release.relative_to(root)}, {key.relative_to(root)}")
 

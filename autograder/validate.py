@@ -49,6 +49,16 @@ def check_generated(root: Path, aid: str) -> list[Finding]:
         return out
 
 
+def check_labels(root: Path, aid: str) -> list[Finding]:
+    """The source notebook's headings show the points its grade cells are worth."""
+    from autograder.points import stale_labels
+
+    nb = nbformat.read(str(root / "source" / aid / f"{aid}.ipynb"), as_version=4)
+    stale = stale_labels(nb)
+    return [Finding(aid, "task headings show their points", not stale,
+                    "" if not stale else f"should read {stale[0]!r}: run `nngrade generate {aid}`")]
+
+
 def check_points(aid: str, result: SubmissionResult) -> list[Finding]:
     """Each part's checks add up to its cell's points, and every check has a hint."""
     out = []
@@ -56,7 +66,8 @@ def check_points(aid: str, result: SubmissionResult) -> list[Finding]:
         total = sum(c.max_points for c in part.checks)
         ok = abs(total - part.max_score) < 1e-9
         out.append(Finding(aid, f"part {part.part}: checks add up to the cell's {part.max_score:g} points", ok,
-                           "" if ok else f"the suite's checks add up to {total:g}"))
+                           "" if ok else f"the @points of autograder/suites/{aid}/test_{part.part}.py add up "
+                           f"to {total:g}: make the cell's points and theirs agree"))
     return out
 
 
@@ -65,7 +76,7 @@ def validate_assignment(root: Path, aid: str, device: str | None = None, isolati
     """Every finding for one assignment."""
     config = load_config(root, device=device, isolation=isolation)
     asg = Assignment.load(root, aid)
-    findings = check_generated(root, aid)
+    findings = check_labels(root, aid) + check_generated(root, aid)
     key_nb = nbformat.read(str(root / "solutions" / aid / f"{aid}.ipynb"), as_version=4)
     release_nb = nbformat.read(str(root / "release" / aid / f"{aid}.ipynb"), as_version=4)
     mutants = load_mutants(root, aid)
@@ -75,7 +86,10 @@ def validate_assignment(root: Path, aid: str, device: str | None = None, isolati
         result = grade_notebook(nb, asg, config, student_id=label, proving=True).result
         if mutant is None and label == "answer key":
             ok = result.score == result.max_score
-            detail = "" if ok else "failed: " + ", ".join(sorted(result.failed_checks()))
+            failed = sorted(result.failed_checks())
+            detail = "" if ok else ("failed: " + ", ".join(failed) if failed else
+                                    "every check passed, but the checks are worth less than the cells' "
+                                    "points: see the parts below")
             findings.append(Finding(aid, f"answer key gets full marks ({result.score:g}/{result.max_score:g})",
                                     ok, detail))
             findings += check_points(aid, result)
