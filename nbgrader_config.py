@@ -24,6 +24,7 @@ from nbgrader.preprocessors import (
 from autograder.feedback import HideScoreOutputs
 from autograder.gradebook_setup import RestoreHiddenTests, pre_convert_hook
 from autograder.nbgrader_hook import GradeInSandbox
+from autograder.prefetch import start_early
 from autograder.nbgrader_sanitize import CheckCellMetadataSafely, SanitizeSubmission
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
@@ -58,7 +59,10 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadataSafely,
 ]
-# Grader limits (timeouts, memory, isolation, device) live in [tool.nngrade] in pyproject.toml.
+# Grader limits (timeouts, memory, isolation, device, jobs) live in [tool.nngrade] in pyproject.toml.
+# `nbgrader autograde` grades the class in parallel ([tool.nngrade] jobs; 0: the machine's cores);
+# its grading processes start now, while nbgrader itself starts (no-op for other commands).
+start_early(c)
 
 # Feedback: each test cell's report once (its score is in the cell header, not a bare `Out[ ]: 4`).
 c.GenerateFeedback.preprocessors = [GetGrades, HideScoreOutputs, CSSHTMLHeaderPreprocessor]

@@ -2,19 +2,26 @@
 
 Each grading process keeps one warm zygote (libraries imported once) and forks
 a fresh sandboxed student process per submission, so no state crosses between
-students. Results are gathered by the caller, stored in the result cache, and
-then written to the nbgrader gradebook by one ordinary ``nbgrader autograde``
-run, which finds every submission already graded.
+students. Locally, the calling process grades too (:class:`LocalRun`): it takes
+submissions from the front of the class while ``jobs - 1`` extra processes, once
+warm, take them from the back, so a small class never waits for a process to start
+and a class of one costs what grading one notebook costs. ``nbgrader autograde``
+uses the same run (``nbgrader_hook``), taking each notebook as nbgrader reaches it.
+On Dask, the course goes to the workers by value (:mod:`autograder.shipping`).
+Every result the student's work decided is stored in the result cache.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -28,11 +35,14 @@ from autograder.assignment import (
     decode_notebook,
     parse_notebook,
 )
-from autograder.cache import cache_key, from_json, store, to_json
+from autograder.cache import cache_key, from_json, load, store, to_json
 from autograder.config import GraderConfig
 from autograder.engine import Graded, failed_result, grade_notebook, grader_failure_message
 from autograder.errors import NNGradeError
 from autograder.integrity import verify as verify_suites
+from autograder.shipping import ShippedAssignment
+
+log = logging.getLogger("nngrade")
 
 WORKER_ATTEMPTS = 2  # a submission whose grading process died this many times gets a grader-failure result
 
@@ -77,61 +87,102 @@ def find_submissions(course_root: Path, assignment_id: str) -> list[Job]:
     return jobs
 
 
+def workers_for(jobs: int, class_size: int) -> int:
+    """Grading processes for a class: ``jobs`` (0: this machine's cores), never more than the class."""
+    wanted = jobs if jobs > 0 else len(os.sched_getaffinity(0))
+    return max(1, min(wanted, class_size))
+
+
 _ASSIGNMENTS: dict[tuple[str, str], Assignment] = {}
 
 
-def grade_job(course_root: str, config: GraderConfig, job: Job) -> dict[str, Any]:
-    """Grade one job in this process (the unit of work for both backends); a JSON-able dict.
-
-    Never raises for a submission: a malformed one is its ``malformed`` result, and any failure
-    of the grader here is a ``grader_error`` result that is not stored (graded again next time).
-    """
-    started = time.perf_counter()
-    key = (course_root, job.assignment)
+def _assignment(course_root: str, assignment_id: str) -> Assignment:
+    key = (course_root, assignment_id)
     if key not in _ASSIGNMENTS:
-        _ASSIGNMENTS[key] = Assignment.load(Path(course_root), job.assignment)
-    asg = _ASSIGNMENTS[key]
-    digest = ""
+        _ASSIGNMENTS[key] = Assignment.load(Path(course_root), assignment_id)
+    return _ASSIGNMENTS[key]
+
+
+def _grade_text(asg: Assignment, config: GraderConfig, job: Job, started: float,
+                proving: bool = False) -> tuple[Graded, Any]:
+    """Grade one job's text with ``asg``: (result, the parsed notebook or None)."""
     try:
         if job.problem:
             raise SubmissionError(job.problem)
         nb = parse_notebook(job.text, f"{job.assignment}.ipynb")
     except SubmissionError as exc:
-        graded = failed_result(asg, config, job.student, str(exc), "malformed")
-    else:
-        try:
-            graded = grade_notebook(nb, asg, config, student_id=job.student)
-            digest = cache_key(nb, asg, config) if graded.cacheable else ""
-        except Exception as exc:  # one submission must never stop the batch
-            graded = failed_result(asg, config, job.student, grader_failure_message(exc), "grader_error",
-                                   seconds=time.perf_counter() - started)
-            digest = ""
+        return failed_result(asg, config, job.student, str(exc), "malformed"), None
+    try:
+        return grade_notebook(nb, asg, config, student_id=job.student, proving=proving), nb
+    except Exception as exc:  # one submission must never stop the batch
+        return failed_result(asg, config, job.student, grader_failure_message(exc), "grader_error",
+                             seconds=time.perf_counter() - started), None
+
+
+def _reply(graded: Graded, key: str, started: float) -> dict[str, Any]:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"graded": to_json(graded), "key": digest, "worker": f"{os.uname().nodename}:{os.getpid()}",
+    return {"graded": to_json(graded), "key": key, "worker": f"{os.uname().nodename}:{os.getpid()}",
             "seconds": time.perf_counter() - started, "peak_rss_mb": rss}
+
+
+def grade_job(course_root: str, config: GraderConfig, job: Job) -> dict[str, Any]:
+    """Grade one job in this process, on the machine that holds the course; a JSON-able dict.
+
+    Never raises for a submission: a malformed one is its ``malformed`` result, and any failure
+    of the grader here is a ``grader_error`` result that is not stored (graded again next time).
+    """
+    started = time.perf_counter()
+    asg = _assignment(course_root, job.assignment)
+    graded, nb = _grade_text(asg, config, job, started)
+    key = ""
+    if nb is not None and graded.cacheable:
+        try:
+            key = cache_key(nb, asg, config)
+        except Exception:  # a key that cannot be taken only means the result is not stored
+            key = ""
+    return _reply(graded, key, started)
+
+
+def grade_shipped(shipped: ShippedAssignment, config: GraderConfig, job: Job) -> dict[str, Any]:
+    """Grade one job on a worker that received the assignment by value (no course folder needed).
+
+    The suite's bytes are checked against the digest the sender verified (and the engine against
+    the sender's) before any student code runs; a mismatch raises, and the sender records a
+    grader failure for that job. The cache key is taken by the sender.
+    """
+    started = time.perf_counter()
+    asg = shipped.materialize()  # raises on a damaged suite or another engine: nothing is graded
+    # the digest was checked against the recorded one by the sender, and these bytes against it
+    graded, _ = _grade_text(asg, config, job, started, proving=True)
+    return _reply(graded, "", started)
 
 
 def _lost(course_root: Path, config: GraderConfig, job: Job, exc: BaseException) -> dict[str, Any]:
     """The result of a job whose grading process failed (a grader failure: never stored)."""
-    asg = _ASSIGNMENTS.get((str(course_root), job.assignment)) or Assignment.load(course_root, job.assignment)
+    asg = _assignment(str(course_root), job.assignment)
     graded = failed_result(asg, config, job.student, grader_failure_message(exc), "grader_error")
     return {"graded": to_json(graded), "key": "", "worker": "lost", "seconds": 0.0, "peak_rss_mb": 0.0}
 
 
-def _warm(config: GraderConfig, course_root: str, preload: tuple[str, ...] | None = None) -> None:
-    """Start this worker's zygote (with what the class's notebooks import) before the first job arrives."""
+def _warm(config: GraderConfig, course_root: str, preload: tuple[str, ...] | None = None,
+          workers: int = 1) -> None:
+    """Start this process's zygote (with what the class's notebooks import) before its first job."""
     from autograder.sandbox import shared_zygote
 
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1 if config.jobs > 1 else sys.modules["torch"].get_num_threads())
+    if "torch" in sys.modules and workers > 1:
+        sys.modules["torch"].set_num_threads(1)
     shared_zygote(config, hide=[Path(course_root)], preload=preload)
+
+
+def _ready() -> int:
+    return os.getpid()
 
 
 def _prepare(course_root: Path, jobs: list[Job]) -> tuple[str, ...]:
     """Check every assignment's suites before anyone is graded; what the zygotes should preload."""
     modules: set[str] = set()
     for aid in sorted({job.assignment for job in jobs}):
-        asg = Assignment.load(course_root, aid)
+        asg = _assignment(str(course_root), aid)
         verify_suites(asg.suite)  # SuitesChanged: one line, nobody graded
         modules.update(asg.preload())
     return tuple(sorted(modules))
@@ -152,64 +203,199 @@ def _item(job: Job, data: dict[str, Any]) -> BatchItem:
                      str(data.get("key", "")))
 
 
+class LocalRun:
+    """A class graded by this process and ``workers - 1`` extra local processes.
+
+    The caller grades submissions itself, from the front of the class (:meth:`run`), or one by
+    one in any order (:meth:`claim`, used by ``nbgrader autograde``); each extra process takes
+    submissions from the back once it is warm (started, engine imported, zygote up), so starting
+    it never delays a submission. Extra processes come from a multiprocessing fork server that
+    has imported the engine (and torch when the class needs it) but run nothing: forking the
+    caller is unsafe once it has run torch, and spawning re-imports everything per process. A
+    process that dies takes the pool down: its submission goes back to the queue on a fresh
+    pool, and one in flight when a pool died ``WORKER_ATTEMPTS`` times gets a grader-failure
+    result (not stored). Results the student's work decided are stored in the cache as they come.
+    """
+
+    def __init__(self, course_root: Path, config: GraderConfig, workers: int,
+                 preload: tuple[str, ...] | None = None) -> None:
+        self.course_root = course_root
+        self.config = config
+        self.preload = preload
+        self.extra = max(0, workers - 1)
+        self.workers = self.extra + 1
+        self.ready_at: list[float] = []  # seconds from start() until each extra process was warm
+        self._cond = threading.Condition()
+        self._jobs: list[Job] | None = None
+        self._pending: deque[int] = deque()
+        self._done: dict[int, BatchItem] = {}
+        self._attempts: dict[int, int] = {}
+        self._on_done: Callable[[BatchItem], None] = lambda item: None
+        self._closed = False
+        self._pool: ProcessPoolExecutor | None = None
+        self._threads: list[threading.Thread] = []
+        self._started = 0.0
+
+    # -- the extra processes --------------------------------------------------------------
+    def start(self) -> None:
+        """Start the extra processes in the background (returns at once)."""
+        if not self.extra or self._threads:
+            return
+        _one_thread_each()
+        self._started = time.perf_counter()
+        self._pool = self._new_pool()
+        for _ in range(self.extra):
+            thread = threading.Thread(target=self._slot, name="nngrade-slot", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        ctx = get_context("forkserver")
+        torch = any(m.startswith("torch") for m in (self.preload or ("torch",)))
+        ctx.set_forkserver_preload(["autograder.batch", "numpy"] + (["torch"] if torch else []))
+        return ProcessPoolExecutor(max_workers=self.extra, mp_context=ctx, initializer=_warm,
+                                   initargs=(self.config, str(self.course_root), self.preload, self.workers))
+
+    def _fresh_pool(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        with self._cond:
+            if self._pool is broken and not self._closed:
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+            assert self._pool is not None
+            return self._pool
+
+    def _slot(self) -> None:
+        pool = self._pool
+        assert pool is not None
+        try:
+            pool.submit(_ready).result()  # warm before it takes any work
+        except Exception as exc:  # no extra process: the caller grades everything
+            log.warning("nngrade: an extra grading process could not start (%s)", exc)
+            return
+        self.ready_at.append(time.perf_counter() - self._started)
+        while True:
+            with self._cond:
+                while self._jobs is None and not self._closed:
+                    self._cond.wait()
+                if self._closed or not self._pending:
+                    return
+                index = self._pending.pop()  # from the back
+            job = self._jobs[index]
+            try:
+                data = pool.submit(grade_job, str(self.course_root), self.config, job).result()
+            except BrokenProcessPool:
+                with self._cond:
+                    self._attempts[index] = self._attempts.get(index, 0) + 1
+                    retry = self._attempts[index] < WORKER_ATTEMPTS
+                    if retry:
+                        self._pending.append(index)
+                if not retry:
+                    self._finish(index, _item(job, _lost(self.course_root, self.config, job, RuntimeError(
+                        "the grading process died while grading it"))))
+                pool = self._fresh_pool(pool)
+                continue
+            except Exception as exc:  # the job's own failure (e.g. its result could not be sent back)
+                data = _lost(self.course_root, self.config, job, exc)
+            self._finish(index, _item(job, data))
+
+    # -- the caller ------------------------------------------------------------------------
+    def submit(self, jobs: list[Job], on_done: Callable[[BatchItem], None] | None = None,
+               known: dict[int, BatchItem] | None = None) -> None:
+        """The class to grade (once); ``known`` holds results already at hand (e.g. from the cache)."""
+        with self._cond:
+            if self._jobs is not None:
+                raise RuntimeError("a LocalRun grades one class")
+            self._on_done = on_done or (lambda item: None)
+            self._done.update(known or {})
+            self._pending = deque(i for i in range(len(jobs)) if i not in self._done)
+            self._jobs = list(jobs)
+            self._cond.notify_all()
+
+    def claim(self, index: int) -> BatchItem | None:
+        """Job ``index``'s result (waiting while another process grades it), or None: the caller
+        has taken it and grades it itself."""
+        with self._cond:
+            while True:
+                if index in self._done:
+                    return self._done[index]
+                if index in self._pending:
+                    self._pending.remove(index)
+                    return None
+                if self._closed:
+                    return None
+                self._cond.wait()
+
+    def _finish(self, index: int, item: BatchItem) -> None:
+        if item.key and item.graded.cacheable:  # only results the student's work decided
+            store(self.course_root, item.key, item.graded)
+        with self._cond:
+            self._done[index] = item
+            self._cond.notify_all()
+        self._on_done(item)
+
+    def run(self, jobs: list[Job], on_done: Callable[[BatchItem], None] | None = None) -> list[BatchItem]:
+        """Grade ``jobs``: this process from the front, the extra ones from the back; items in job order."""
+        self.submit(jobs, on_done)
+        while True:
+            with self._cond:
+                if not self._pending:
+                    break
+                index = self._pending.popleft()
+            job = jobs[index]
+            self._finish(index, _item(job, grade_job(str(self.course_root), self.config, job)))
+        with self._cond:
+            while len(self._done) < len(jobs):
+                self._cond.wait()
+            return [self._done[i] for i in range(len(jobs))]
+
+    def close(self) -> None:
+        """Stop the extra processes (idle or still warming: nothing is lost)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
 def run_local(course_root: Path, config: GraderConfig, jobs: list[Job], workers: int,
               on_done: Callable[[BatchItem], None], preload: tuple[str, ...] | None = None) -> list[BatchItem]:
-    """Grade ``jobs`` with ``workers`` local processes, each with its own zygote.
+    """Grade ``jobs`` here and in ``workers - 1`` extra local processes (see :class:`LocalRun`)."""
+    run = LocalRun(course_root, config, workers, preload)
+    run.start()
+    try:
+        _warm(config, str(course_root), preload, workers)
+        return run.run(jobs, on_done)
+    finally:
+        run.close()
 
-    Workers come from a fork server that has imported the engine and torch but run nothing:
-    forking the caller itself is unsafe once it has run torch (its OpenMP threads do not
-    survive a fork), and spawning re-imports everything per worker. A grading process that
-    dies takes the pool down: the unfinished jobs go to a fresh pool, and a job in flight
-    when a pool died ``WORKER_ATTEMPTS`` times gets a grader-failure result (not stored).
-    """
-    items: list[BatchItem] = []
-    _one_thread_each()
-    ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(["autograder.batch", "numpy", "torch"])
-    attempts = {id(job): 0 for job in jobs}
-    todo = list(jobs)
-    while todo:
-        broken: list[Job] = []
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm,
-                                 initargs=(config, str(course_root), preload)) as pool:
-            futures = {pool.submit(grade_job, str(course_root), config, job): job for job in todo}
-            for fut in as_completed(futures):
-                job = futures[fut]
-                try:
-                    data = fut.result()
-                except BrokenProcessPool:
-                    broken.append(job)
-                    continue
-                except Exception as exc:  # the job's own failure (e.g. its result could not be sent back)
-                    data = _lost(course_root, config, job, exc)
-                item = _item(job, data)
-                items.append(item)
-                on_done(item)
-        todo = []
-        for job in broken:
-            attempts[id(job)] += 1
-            if attempts[id(job)] >= WORKER_ATTEMPTS:
-                item = _item(job, _lost(course_root, config, job,
-                                        RuntimeError("the grading process died while grading it")))
-                items.append(item)
-                on_done(item)
-            else:
-                todo.append(job)
-    return items
+
+def _warm_shipped(config: GraderConfig, preload: tuple[str, ...] | None) -> None:
+    from autograder.shipping import shipped_root
+
+    _warm(config, str(shipped_root()), preload, 2)
 
 
 def run_dask(course_root: Path, config: GraderConfig, jobs: list[Job], workers: int,
              scheduler: str | None, on_done: Callable[[BatchItem], None],
-             preload: tuple[str, ...] | None = None) -> list[BatchItem]:
+             preload: tuple[str, ...] | None = None,
+             resources: dict[str, float] | None = None) -> list[BatchItem]:
     """Grade ``jobs`` on Dask: a local cluster of ``workers`` processes, or the scheduler at ``scheduler``.
 
-    Remote workers need this package installed and the course at the same path.
+    The workers need this package (the same version) installed, nothing else: each task carries
+    its assignment by value (:class:`ShippedAssignment`: the source notebook and the suite's bytes
+    with their digest) and the submission's text. A worker lost mid-batch is Dask's to handle: its
+    tasks run again on another worker, and each job is reported once. ``resources`` (e.g.
+    ``{"GPU": 1}``) sends every task only to workers started with those resources.
     """
     from dask.distributed import Client, LocalCluster
     from dask.distributed import as_completed as dask_completed
 
     cluster = None
     _one_thread_each()
+    shipped = {aid: ShippedAssignment.of(_assignment(str(course_root), aid)) for aid in {j.assignment for j in jobs}}
     if scheduler:
         client = Client(scheduler)
     else:
@@ -217,22 +403,36 @@ def run_dask(course_root: Path, config: GraderConfig, jobs: list[Job], workers: 
                                dashboard_address=None, host="127.0.0.1", silence_logs=40)
         client = Client(cluster)
     try:
-        client.run(_warm, config, str(course_root), preload)
+        if not resources:
+            client.run(_warm_shipped, config, preload)
         tag = os.urandom(4).hex()
-        futures = [client.submit(grade_job, str(course_root), config, job, pure=False, key=f"nngrade-{tag}-{i}")
+        futures = [client.submit(grade_shipped, shipped[job.assignment], config, job, pure=False,
+                                 key=f"nngrade-{tag}-{i}", resources=resources or None)
                    for i, job in enumerate(jobs)]
-        by_key = {f.key: job for f, job in zip(futures, jobs)}
-        items = []
+        index = {f.key: i for i, f in enumerate(futures)}
+        done: dict[int, BatchItem] = {}
         for fut in dask_completed(futures):
-            job = by_key[fut.key]
+            i = index[fut.key]
+            if i in done:
+                continue
+            job = jobs[i]
             try:
                 data = fut.result()
-            except Exception as exc:  # a worker lost or a task failed: that job only
+            except Exception as exc:  # a task failed, or its workers kept dying: that job only
                 data = _lost(course_root, config, job, exc)
             item = _item(job, data)
-            items.append(item)
+            if item.graded.cacheable and not job.problem:
+                try:  # the key is the sender's: its suites, its engine, its settings
+                    nb = parse_notebook(job.text, f"{job.assignment}.ipynb")
+                    item = BatchItem(job, item.graded, item.worker, item.seconds, item.peak_rss_mb,
+                                     cache_key(nb, _assignment(str(course_root), job.assignment), config))
+                except Exception:
+                    pass
+            if item.key:
+                store(course_root, item.key, item.graded)
+            done[i] = item
             on_done(item)
-        return items
+        return [done[i] for i in range(len(jobs))]
     finally:
         client.close()
         if cluster is not None:
@@ -241,25 +441,35 @@ def run_dask(course_root: Path, config: GraderConfig, jobs: list[Job], workers: 
 
 def grade_batch(course_root: Path, config: GraderConfig, jobs: list[Job], *, workers: int = 1,
                 backend: str = "local", scheduler: str | None = None,
-                on_done: Callable[[BatchItem], None] | None = None) -> list[BatchItem]:
-    """Grade a class and store every result in the cache; items come back in job order."""
+                on_done: Callable[[BatchItem], None] | None = None,
+                resources: dict[str, float] | None = None) -> list[BatchItem]:
+    """Grade a class and store every result the student's work decided; items come back in job order.
+
+    ``workers`` 0 means this machine's cores; locally never more processes than submissions.
+    """
     callback = on_done or (lambda item: None)
     preload = _prepare(course_root, jobs)
     if backend == "dask" or scheduler:
-        items = run_dask(course_root, config, jobs, workers, scheduler, callback, preload)
-    elif workers <= 1:
-        items = []
-        _warm(config, str(course_root), preload)
-        for job in jobs:
-            item = _item(job, grade_job(str(course_root), config, job))
-            items.append(item)
-            callback(item)
-    else:
-        items = run_local(course_root, config, jobs, workers, callback, preload)
-    for item in items:
-        if item.key and item.graded.cacheable:  # only results the student's work decided
-            store(course_root, item.key, item.graded)
-    return sorted(items, key=lambda it: jobs.index(it.job))
+        return run_dask(course_root, config, jobs, workers if workers > 0 else workers_for(0, len(jobs)),
+                        scheduler, callback, preload, resources)
+    return run_local(course_root, config, jobs, workers_for(workers, len(jobs)), callback, preload)
+
+
+def cached_items(course_root: Path, config: GraderConfig, jobs: list[Job]) -> dict[int, BatchItem]:
+    """Jobs whose result is already in the cache (index -> item)."""
+    out = {}
+    for i, job in enumerate(jobs):
+        if job.problem:
+            continue
+        try:
+            asg = _assignment(str(course_root), job.assignment)
+            key = cache_key(parse_notebook(job.text, f"{job.assignment}.ipynb"), asg, config)
+        except Exception:
+            continue
+        hit = load(course_root, job.assignment, key)
+        if hit is not None:
+            out[i] = BatchItem(job, hit, "cache", 0.0, 0.0, key)
+    return out
 
 
 def summarize(items: Iterable[BatchItem]) -> list[tuple[str, float, float, str]]:

@@ -37,7 +37,8 @@ class GraderConfig:
         output_kb: output kept per cell; the rest is dropped and counted.
         max_restarts: fresh student processes a submission may use after crashes or timeouts.
         threads: torch/OpenMP threads per student process.
-        jobs: submissions graded at once by batch commands.
+        jobs: grading processes for a class (``nbgrader autograde``, ``grade-batch``); 0 means
+            this machine's cores. Never more than the class has submissions.
         hide_paths: extra folders hidden from student processes.
         student_uid: the user id student processes run as when the grader is root (it must own
             nothing of the grader's; 65534 is ``nobody``). An ordinary grader's students keep its id.
@@ -57,7 +58,7 @@ class GraderConfig:
     output_kb: int = 64
     max_restarts: int = 3
     threads: int = 1
-    jobs: int = 1
+    jobs: int = 0
     hide_paths: tuple[str, ...] = field(default_factory=tuple)
     student_uid: int = 65534
     tmp_mb: int = 256

@@ -22,11 +22,11 @@ from traitlets import Unicode
 
 from autograder.assignment import Assignment, find_course_root, nbgrader_meta, is_test_cell
 from autograder.config import load_config
-from autograder.cache import grade_cached
 from autograder.cell_outputs import to_nbformat
 from autograder.engine import GRADER, Graded
 from autograder.errors import NNGradeError
 from autograder.nbgrader_sanitize import take_notes
+from autograder.prefetch import grade_for_nbgrader
 from autograder.remote import CellRun
 from autograder.results import render_part, render_summary
 
@@ -103,7 +103,9 @@ class GradeInSandbox(NbGraderPreprocessor):
         config = load_config(course_root, isolation=self.isolation or None, device=self.device or None)
         assignment = Assignment.load(course_root, info["assignment"])
         sanitized = take_notes(nb)  # what SanitizeSubmission removed from this submission, and why
-        graded = grade_cached(nb, assignment, config, str(info.get("student", "")))
+        # the first notebook of a run grades the rest of the class in parallel (autograder.prefetch)
+        graded = grade_for_nbgrader(self, nb, assignment, config, str(info.get("student", "")),
+                                    str(info.get("notebook", "")))
         if graded.cause == GRADER:
             # not the student's result: nbgrader records nothing for this notebook, goes on with the
             # others, and the next run grades it again

@@ -196,7 +196,8 @@ def run_suites(files: dict[Path, str], student: Submission, config: GraderConfig
     With ``snapshot``, the test modules are built from it rather than read from the disk.
     """
     plugin = NNGradePlugin(student, config, {p.resolve(): name for p, name in files.items()}, snapshot)
-    suites_root = Path(__file__).parent / "suites"
+    # the folder the snapshot was read from (a private copy on a worker that received the suite by value)
+    suites_root = snapshot.folder.parent if snapshot is not None else Path(__file__).parent / "suites"
     args = [str(p) for p in files] + [
         "-q", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",
         "-p", "no:randomly", "-p", "no:xdist", "-p", "no:unraisableexception",
