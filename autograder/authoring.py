@@ -1,8 +1,10 @@
-"""Build nbgrader source notebooks from Python (used by ``tools/notebooks/*.py``).
+"""Draft a new nbgrader source notebook from Python (a first draft only).
 
-Instructors may edit ``source/<id>/<id>.ipynb`` directly in Jupyter; these
-helpers only make the first draft reviewable as code. Each function returns an
-``nbformat`` cell with the nbgrader metadata of its role.
+``source/<id>/<id>.ipynb`` is the one source of truth of an assignment's notebook, edited in
+Jupyter like any nbgrader source. These helpers can write its first draft, once:
+:func:`write_notebook` refuses to overwrite an existing notebook, so nothing generated from
+Python can silently revert an edit made in Jupyter. Each function returns an ``nbformat``
+cell with the nbgrader metadata of its role.
 """
 
 from __future__ import annotations
@@ -68,7 +70,14 @@ def free_response(grade_id: str, points: float, model_answer: str) -> NotebookNo
 
 
 def write_notebook(path: str | Path, cells: list[NotebookNode]) -> None:
-    """Write a Python 3 notebook with these cells."""
+    """Write a new Python 3 notebook with these cells (never over an existing file).
+
+    Raises:
+        FileExistsError: ``path`` exists (edit that notebook in Jupyter instead).
+    """
+    if Path(path).exists():
+        raise FileExistsError(f"{path} exists: edit it in Jupyter (it is the source of truth), "
+                              "or move it away to draft it again")
     nb = nbformat.v4.new_notebook()
     nb.cells = cells
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
