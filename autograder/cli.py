@@ -154,20 +154,41 @@ def generate(assignments: tuple[str, ...], course: str | None) -> None:
 
 @main.command()
 @click.argument("assignments", nargs=-1)
+@click.option("--mutation", is_flag=True,
+              help="Instead: mutate each answer-key function and report how many mutants the suite catches.")
+@click.option("--max-mutants", type=int, default=None, help="With --mutation: mutants per function (default 12).")
+@click.option("--function", "functions", multiple=True, help="With --mutation: only this function (repeatable).")
+@click.option("--jobs", "-j", type=int, default=None, help="With --mutation: mutants graded at once.")
 @course_option
 @device_option
 @isolation_option
 @quiet_option
 @_friendly
-def validate(assignments: tuple[str, ...], course: str | None, device: str | None,
-             isolation: str | None, quiet: bool) -> None:
+def validate(assignments: tuple[str, ...], mutation: bool, max_mutants: int | None, functions: tuple[str, ...],
+             jobs: int | None, course: str | None, device: str | None, isolation: str | None, quiet: bool) -> None:
     """Prove the course: release/ and solutions/ are current, keys full, releases zero, mutants exact.
 
-    Example: nngrade validate a1_perceptron
+    With --mutation, each function of the answer key is mutated automatically (operators,
+    comparisons, constants, removed statements; at most --max-mutants each), the mutants are
+    graded in parallel, and the command prints per function how many the suite caught and
+    lists the survivors (each is an equivalent mutant or a missing check).
+
+    Example: nngrade validate a1_perceptron; nngrade validate --mutation a1_perceptron --jobs 2
     """
+    root = _root(course)
+    if mutation:
+        from autograder.config import load_config
+        from autograder.generate import assignment_ids
+        from autograder.mutation import LIMIT, print_report, run_mutation
+
+        config = load_config(root, jobs=jobs, device=device, isolation=isolation)
+        for aid in assignments or assignment_ids(root):
+            report = run_mutation(root, aid, config, limit=max_mutants or LIMIT, workers=config.jobs,
+                                  only=set(functions) or None)
+            print_report(report)
+        return
     from autograder.validate import validate_course
 
-    root = _root(course)
     ok = validate_course(root, list(assignments), device=device, isolation=isolation, quiet=quiet)
     sys.exit(0 if ok else 1)
 
