@@ -48,7 +48,8 @@ def _asg() -> Assignment:
 
 def _course_digest() -> str:
     h = hashlib.sha256()
-    for folder in (ROOT / "source", ROOT / "release", ROOT / "solutions", ROOT / "autograder"):
+    for folder in (ROOT / "source" / AID, ROOT / "release" / AID, ROOT / "solutions" / AID,
+                   ROOT / "autograder" / "suites" / AID, ROOT / "autograder" / "_runtime"):
         for path in sorted(folder.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 h.update(str(path).encode() + hashlib.sha256(path.read_bytes()).digest())
@@ -76,11 +77,20 @@ def _honest_next(config: GraderConfig) -> None:
     assert result.score == FULL, f"the next student got {result.score}: {result.notes}"
 
 
-@pytest.fixture
-def cfg(grader_config: GraderConfig) -> Any:
+def _sandboxed_levels() -> list[Any]:
+    from autograder import sandbox
+
+    return [pytest.param(level, marks=pytest.mark.skipif(not works(), reason=f"{level} is not available here"))
+            for level, works in (("bwrap", sandbox._bwrap_works), ("namespaces", sandbox._unshare_works))]
+
+
+@pytest.fixture(params=_sandboxed_levels())
+def cfg(request: pytest.FixtureRequest, grader_config: GraderConfig) -> Any:
+    """Both sandboxed levels must hold against every attack (they run the same confinement)."""
+    config = grader_config.replace(isolation=request.param)
     before = _course_digest()
-    yield grader_config
-    _honest_next(grader_config)
+    yield config
+    _honest_next(config)
     assert _course_digest() == before, "course files changed"
 
 
