@@ -70,6 +70,6 @@ c.GenerateFeedback.preprocessors = [GetGrades, HideScoreOutputs, CSSHTMLHeaderPr
 # `nbgrader zip_collect <id>`: files in downloaded/<id>/archive/ named as Canvas's "Download
 # Submissions" names them (<name>_<user id>_<submission id>_<file>, "LATE" after the name when
 # late), or <student>_<file> (Moodle, hand-made); the student id is the part before the first "_".
-c.FileNameCollector.named_regexp = (
+c.FileNameCollectorPlugin.named_regexp = (
     r".*/(?P<student_id>[^/_]+)_(?:LATE_)?(?:\d+_\d+_)?(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$"
 )
