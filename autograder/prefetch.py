@@ -34,7 +34,13 @@ from typing import Any
 
 from nbformat.notebooknode import NotebookNode
 
-from autograder.assignment import MAX_NOTEBOOK_BYTES, Assignment, SubmissionError, decode_notebook, parse_notebook
+from autograder.assignment import (
+    MAX_NOTEBOOK_BYTES,
+    Assignment,
+    SubmissionError,
+    decode_notebook,
+    parse_notebook,
+)
 from autograder.batch import BatchItem, Job, LocalRun, _prepare, _warm, workers_for
 from autograder.cache import cache_key, grade_cached, load
 from autograder.config import GraderConfig, load_config
@@ -176,11 +182,12 @@ def _converter(pre: Any) -> Any:
     return None
 
 
-def planned(converter: Any) -> list[tuple[str, str, str]]:
+def planned(converter: Any, current: tuple[str, str] = ("", "")) -> list[tuple[str, str, str]]:
     """(assignment, student, notebook path) for every notebook this nbgrader run will autograde.
 
     nbgrader's own list (``--student``, the ``submitted/`` layout, ``notebook_id``), less the
-    submissions it will skip: excluded students, and those already autograded without ``--force``.
+    submissions it will skip: excluded students, and those already autograded without ``--force``
+    (but ``current``, the (assignment, student) nbgrader is at, whose folder it has just made).
     """
     coursedir = converter.coursedir
     # nbgrader's submitted/ layout (its converter reads from autograded/ while autograding)
@@ -199,7 +206,8 @@ def planned(converter: Any) -> list[tuple[str, str, str]]:
         for path in sorted(converter.assignments[folder]):
             if Path(path).name != f"{aid}.ipynb":
                 continue
-            if not converter.force and (dest.exists() if coursedir.notebook_id == "*" else (dest / Path(path).name).exists()):
+            done = dest.exists() if coursedir.notebook_id == "*" else (dest / Path(path).name).exists()
+            if done and not converter.force and (aid, student) != current:
                 continue
             out.append((aid, student, path))
     return out
@@ -226,14 +234,14 @@ def _key(job: Job, course_root: Path, config: GraderConfig, assignments: dict[st
         return ""
 
 
-def _plan(pre: Any, course_root: Path, config: GraderConfig) -> _Prefetch | None:
+def _plan(pre: Any, course_root: Path, config: GraderConfig, current: tuple[str, str]) -> _Prefetch | None:
     converter = _converter(pre)
     if converter is None or os.environ.get("NNGRADE_NO_PREFETCH"):
         return None
     started = time.perf_counter()
     early = _take_early(course_root, config)
     try:
-        plan = planned(converter)
+        plan = planned(converter, current)
     except Exception as exc:  # noqa: BLE001 (nbgrader changed: grade one by one, as it comes)
         log.warning("nngrade: grading one notebook at a time (%s)", exc)
         plan = []
@@ -283,7 +291,7 @@ def grade_for_nbgrader(pre: Any, nb: NotebookNode, assignment: Assignment, confi
         if _RUN is None or _RUN.converter is not converter or _RUN.config != config:
             if _RUN is not None and _RUN.run is not None:
                 _RUN.run.close()
-            _RUN = _plan(pre, assignment.course_root, config)
+            _RUN = _plan(pre, assignment.course_root, config, (assignment.id, student))
         run = _RUN
     index = run.index.get((assignment.id, student)) if run is not None and notebook_id == assignment.id else None
     if run is None or index is None:

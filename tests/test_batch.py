@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import re
+import shutil
+import subprocess
+import time
 
 import nbformat
 import pytest
 from click.testing import CliRunner
 
-from autograder.batch import Job, find_submissions, grade_batch
+from autograder.batch import Job, LocalRun, find_submissions, grade_batch, workers_for
 from autograder.cli import main
 from autograder.demo import make_course, submit
 from autograder.generate import nbgrader
 from autograder.mutants import load_mutants
 from tests.conftest import ROOT, answer_key, release
 
-pytestmark = pytest.mark.slow
 AID = "a1_perceptron"
 
 
@@ -41,26 +45,58 @@ def serial(jobs, tmp_path_factory, grader_config):
     return _outcome(grade_batch(course, grader_config, jobs, workers=1))
 
 
+@pytest.mark.slow
 def test_serial_scores_are_right(serial):
     assert serial["key"][0] == 21 and serial["blank"][0] == 0 and serial["garbage"][0] == 0
     for m in load_mutants(ROOT, AID)[:3]:
         assert set(serial[f"wrong-{m.name}"][1]) == set(m.fails)
 
 
+@pytest.mark.slow
 def test_parallel_matches_serial(jobs, serial, tmp_path, grader_config):
     make_course(ROOT, tmp_path, [AID])
     items = grade_batch(tmp_path, grader_config, jobs, workers=2)
     assert _outcome(items) == serial
     assert [it.job for it in items] == jobs  # results come back in job order
-    assert len({it.worker for it in items}) == 2  # both processes took work
 
 
+@pytest.mark.slow
+def test_a_warm_extra_process_takes_work_from_the_back(jobs, serial, tmp_path, grader_config):
+    """The caller grades from the front; an extra process, once warm, from the back."""
+    make_course(ROOT, tmp_path, [AID])
+    run = LocalRun(tmp_path, grader_config, 2, ("numpy",))
+    run.start()
+    try:
+        deadline = time.time() + 300
+        while not run.ready_at and time.time() < deadline:
+            time.sleep(0.1)
+        assert run.ready_at, "the extra grading process never became ready"
+        items = run.run(jobs)
+    finally:
+        run.close()
+    assert _outcome(items) == serial
+    workers = [it.worker for it in items]
+    assert len(set(workers)) == 2 and workers[0] != workers[-1]  # front here, back there
+    assert workers[0].endswith(f":{os.getpid()}")
+
+
+@pytest.mark.parametrize("jobs_setting,size,expected", [(0, 1, 1), (4, 2, 2), (1, 50, 1), (3, 50, 3)])
+def test_grading_processes_never_outnumber_the_class(jobs_setting, size, expected):
+    assert workers_for(jobs_setting, size) == expected
+
+
+def test_jobs_zero_means_the_machine_s_cores():
+    assert workers_for(0, 10_000) == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.slow
 def test_dask_local_cluster_matches_serial(jobs, serial, tmp_path, grader_config):
     make_course(ROOT, tmp_path, [AID])
     items = grade_batch(tmp_path, grader_config, jobs, workers=2, backend="dask")
     assert _outcome(items) == serial
 
 
+@pytest.mark.slow
 def test_warm_processes_serve_one_submission_each(tmp_path, grader_config):
     """A submission that leaves state behind (a global, a file in /tmp) cannot reach the next one."""
     make_course(ROOT, tmp_path, [AID])
@@ -80,6 +116,7 @@ def test_warm_processes_serve_one_submission_each(tmp_path, grader_config):
     assert all(r.status == "ok" for r in items[1].graded.cell_runs.values())
 
 
+@pytest.mark.slow
 def test_grade_batch_command_writes_the_gradebook(tmp_path, grade):
     make_course(ROOT, tmp_path, [AID])
     nbgrader(["generate_assignment", AID, "--force"], tmp_path)
@@ -99,6 +136,7 @@ def test_grade_batch_command_writes_the_gradebook(tmp_path, grade):
     assert grades == {"alice": 21.0, "bob": bob.score}
 
 
+@pytest.mark.slow
 def test_parallel_workers_after_the_caller_has_used_torch(tmp_path):
     """Workers must not be forked from a process whose torch threads have run (that deadlocks)."""
     import subprocess
@@ -124,3 +162,44 @@ def test_parallel_workers_after_the_caller_has_used_torch(tmp_path):
     '''))
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
     assert "SCORES [21.0, 21.0, 21.0]" in proc.stdout, proc.stdout + proc.stderr
+
+
+def _nbgrader_autograde(course, *args, env=None):
+    proc = subprocess.run(["nbgrader", "autograde", AID, "--create", *args], cwd=course, capture_output=True,
+                          text=True, timeout=1200, env=dict(os.environ, **(env or {})))
+    return proc.stdout + proc.stderr
+
+
+def _grades(course):
+    nbgrader(["export", "--to", str(course / "grades.csv")], course)
+    with open(course / "grades.csv", newline="") as f:
+        return {row["student_id"]: float(row["raw_score"] or 0) for row in csv.DictReader(f)
+                if row["assignment"] == AID}
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_grades_the_class_in_parallel_with_the_same_gradebook(tmp_path):
+    """`nbgrader autograde` itself grades its whole list in parallel; same gradebook as one by one."""
+    make_course(ROOT, tmp_path, [AID])
+    nbgrader(["generate_assignment", AID, "--force"], tmp_path)
+    key = answer_key(AID)
+    mutants = load_mutants(ROOT, AID)
+    for i in range(6):
+        nb = mutants[i % len(mutants)].apply(key) if i % 2 else nbformat.from_dict(json.loads(nbformat.writes(key)))
+        nb.cells.append(nbformat.v4.new_code_cell(f"# {i}"))  # every notebook its own cache key
+        submit(tmp_path, f"s{i}", AID, nbformat.writes(nb))
+    log = _nbgrader_autograde(tmp_path, env={"NNGRADE_JOBS": "2"})
+    assert re.search(r"nngrade: 6 notebook\(s\) to autograde, 0 from the cache, 2 grading process", log), log
+    parallel = _grades(tmp_path)
+    assert len(parallel) == 6 and parallel["s0"] == 21 and parallel["s1"] < 21
+
+    # one at a time, nothing reused: the same gradebook
+    shutil.rmtree(tmp_path / ".nngrade")
+    log = _nbgrader_autograde(tmp_path, "--force", env={"NNGRADE_NO_PREFETCH": "1"})
+    assert "grading process" not in log
+    assert _grades(tmp_path) == parallel
+
+    # `--student`: only that student's notebook is in the run's list (here: from the cache)
+    log = _nbgrader_autograde(tmp_path, "--force", "--student", "s3")
+    assert "nngrade: 1 notebook(s) to autograde, 1 from the cache" in log, log
+    assert _grades(tmp_path) == parallel
