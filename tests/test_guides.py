@@ -23,7 +23,6 @@ import pytest
 from autograder.mutants import load_mutants
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.slow
 AID = "a1_perceptron"
 BLOCK = re.compile(r"^```bash\n(.*?)^```", re.M | re.S)
 EDIT = "This sentence was added in Jupyter by the instructor."
@@ -80,6 +79,7 @@ def test_guides_have_commands() -> None:
     assert len(blocks(ROOT / "docs" / "ta-guide.md")) >= 6
 
 
+@pytest.mark.slow
 def test_instructor_guide(released: tuple[Path, dict[str, str], list[str]]) -> None:
     clone, _, _ = released
     release = nbformat.read(str(clone / "release" / AID / f"{AID}.ipynb"), as_version=4)
@@ -110,6 +110,7 @@ def _download(clone: Path) -> dict[str, str]:
     return {"alice": "key", "bob": "step_strict", "carol": "release", "dave": "deleted test_update"}
 
 
+@pytest.mark.slow
 def test_ta_guide(released: tuple[Path, dict[str, str], list[str]]) -> None:
     clone, env, _ = released
     students = _download(clone)
@@ -120,7 +121,8 @@ def test_ta_guide(released: tuple[Path, dict[str, str], list[str]]) -> None:
     assert {p.parent.parent.name for p in (clone / "feedback").glob(f"*/{AID}/{AID}.html")} == set(students)
     assert "has changed!" not in text  # no checksum warning on clean submissions
     assert "No assignment with ID" not in text
-    assert "the graded cell 'test_update' is missing from your notebook" in text  # grade-batch's status
+    flat = " ".join(re.sub(r"[│┃|]", " ", text).split())  # grade-batch's table, its wrapped cells joined
+    assert "the graded cell 'test_update' is missing from your notebook" in flat  # dave's status
     assert f"all {len(students)} submissions graded and recorded in the gradebook" in text
     grades = (clone / "grades.csv").read_text()
     assert all(s in grades for s in students)
@@ -131,3 +133,92 @@ def test_ta_guide(released: tuple[Path, dict[str, str], list[str]]) -> None:
     status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, text=True, capture_output=True,
                             check=True).stdout
     assert status == ""  # everything the TA's commands wrote is ignored by git
+
+
+# ---- fast checks of what the guides promise ----
+
+def test_check_ids_named_in_the_docs_exist() -> None:
+    """Every "<part>::<test>" a guide names is a test of some suite (a guide cannot name a check that is gone)."""
+    from autograder.integrity import SUITES_DIR
+
+    tests = {f"{p.stem[5:]}::{name}" for p in SUITES_DIR.glob("*/test_*.py")
+             for name in re.findall(r"^def (test_\w+)", p.read_text(), re.M)}
+    named = {m for doc in (ROOT / "docs").glob("*.md") for m in re.findall(r"\b(\w+::test_\w+)", doc.read_text())}
+    assert named and named <= tests, sorted(named - tests)
+
+
+def test_every_release_shows_each_tasks_points() -> None:
+    """The headings of every release carry the points of the grade cells under them, and add up."""
+    from autograder.generate import assignment_ids
+    from autograder.points import stale_labels, worth
+
+    for aid in assignment_ids(ROOT):
+        for folder in ("source", "release"):
+            nb = nbformat.read(str(ROOT / folder / aid / f"{aid}.ipynb"), as_version=4)
+            assert stale_labels(nb) == [], (folder, aid)
+        release = nbformat.read(str(ROOT / "release" / aid / f"{aid}.ipynb"), as_version=4)
+        total = sum(float(c.metadata["nbgrader"]["points"]) for c in release.cells
+                    if c.get("metadata", {}).get("nbgrader", {}).get("grade"))
+        assert f"({total:g} points)" in release.cells[0].source.splitlines()[0], aid
+        tasks = [v for i, v in worth(release).items() if i != 0]
+        assert tasks and sum(tasks) == total, aid
+
+
+def test_points_labels_follow_the_cells() -> None:
+    """A changed cell's points change its heading; labelling twice changes nothing; answer cells are no headings."""
+    from autograder.points import label_points, stale_labels
+
+    nb = nbformat.read(str(ROOT / "source" / "a5_overfitting" / "a5_overfitting.ipynb"), as_version=4)
+    assert not label_points(nb)
+    cell = next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_diagnose")
+    cell.metadata["nbgrader"]["points"] = 1
+    assert stale_labels(nb)[:2] == ["# Assignment 5: Overfitting, early stopping and regularisation (42 points)",
+                                    "## 3. Reading a pair of loss curves (1 point)"]
+    assert label_points(nb) and not label_points(nb)
+    answers = [c for c in nb.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
+    assert answers and all(c.source.startswith("### BEGIN SOLUTION\n") for c in answers)
+
+
+def test_status_and_summary_give_the_reason() -> None:
+    """A missing graded cell is never "ok": its reason is in the status and the summary; reports wrap."""
+    from autograder.results import CheckResult, PartResult, SubmissionResult, render_part, render_summary
+
+    lost = "the graded cell 'test_update' is missing from your notebook (deleted or its metadata changed)"
+    long = "expected " + ", ".join(str(i) for i in range(60))
+    parts = (PartResult("step", "test_step", 2, (
+                 CheckResult("step::test_a", "", "step", "a check", 0, 1, False, long, "use `z >= 0`"),
+                 CheckResult("step::test_b", "", "step", "b check", 1, 1, True))),
+             PartResult("update", "test_update", 5, (
+                 CheckResult("update::*", "", "update", "all checks of this part", 0, 5, False, lost,
+                             kind="tampered"),)))
+    res = SubmissionResult(AID, "dave", parts, "bwrap", "cpu", 1.0)
+    assert res.status.startswith("the graded cell 'test_update' is missing")
+    assert SubmissionResult(AID, "x", parts[:1], "bwrap", "cpu", 1.0).status == "ok"
+    summary = render_summary(res)
+    assert "update" in summary and "note: the graded cell 'test_update' is missing" in summary
+    report = render_part(parts[0])
+    assert report.startswith("step: 1 / 2 points\n")
+    assert max(len(line) for line in report.splitlines()) <= 88
+    assert "58, 59" in " ".join(report.split())
+
+
+def test_feedback_drops_only_the_score_number() -> None:
+    from autograder.feedback import hide_scores
+
+    nb = nbformat.v4.new_notebook()
+    test = nbformat.v4.new_code_cell("assert True", metadata={"nbgrader": {
+        "grade": True, "solution": False, "locked": True, "grade_id": "t", "points": 2, "schema_version": 3}})
+    test.outputs = [nbformat.v4.new_output("stream", name="stdout", text="step: 2 / 2 points\n"),
+                    nbformat.v4.new_output("execute_result", {"text/plain": "2"})]
+    mine = nbformat.v4.new_code_cell("x")
+    mine.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "3"})]
+    nb.cells = [mine, test]
+    assert hide_scores(nb) == 1
+    assert [o.output_type for o in test.outputs] == ["stream"] and len(mine.outputs) == 1
+
+
+def test_release_form_clears_only_the_hidden_region() -> None:
+    from autograder.gradebook_setup import release_form
+
+    source = "assert f(1) == 2\nprint('ok')\n### BEGIN HIDDEN TESTS\n# nngrade: part f\n### END HIDDEN TESTS"
+    assert release_form(source) == "assert f(1) == 2\nprint('ok')"
