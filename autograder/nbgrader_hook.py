@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,9 @@ def outputs_of(run: CellRun | None) -> list[NotebookNode]:
     return [from_dict(o) for o in to_nbformat(run.outputs)]
 
 
-def write_back(nb: NotebookNode, graded: Graded, assignment: Assignment) -> None:
-    """Put display outputs into the code cells and scores plus reports into the test cells."""
+def write_back(nb: NotebookNode, graded: Graded, assignment: Assignment, after_due: bool = True) -> None:
+    """Put display outputs into the code cells and scores plus reports into the test cells (a check's
+    visibility and a hint that names the solution are honoured as of ``after_due``)."""
     parts = {p.grade_id: p for p in graded.result.parts}
     written: set[str] = set()
     summary_done = False
@@ -57,7 +59,7 @@ def write_back(nb: NotebookNode, graded: Graded, assignment: Assignment) -> None
             written.add(gid)
             part = parts[gid]
             cell.outputs = [
-                from_dict({"output_type": "stream", "name": "stdout", "text": render_part(part)}),
+                from_dict({"output_type": "stream", "name": "stdout", "text": render_part(part, after_due)}),
                 from_dict({"output_type": "execute_result", "execution_count": None, "metadata": {},
                            "data": {"text/plain": f"{part.score:g}"}}),
             ]
@@ -90,6 +92,20 @@ def save_result(course_root: Path, graded: Graded) -> Path | None:
     return path
 
 
+def past_due(db_url: str, assignment_id: str, now: datetime | None = None) -> bool:
+    """Whether the assignment's nbgrader due date has passed (False without one, or without a gradebook)."""
+    from nbgrader.api import Gradebook
+
+    try:
+        with Gradebook(db_url) as gb:
+            due = gb.find_assignment(assignment_id).duedate
+    except Exception:  # no gradebook, no such assignment: nothing says the due date is behind us
+        return False
+    if due is None:
+        return False
+    return (now or datetime.now(timezone.utc).replace(tzinfo=None)) >= due  # nbgrader keeps naive UTC
+
+
 class GradeInSandbox(NbGraderPreprocessor):
     """Run a submission in the sandbox and grade its test cells with the hidden suites."""
 
@@ -113,7 +129,7 @@ class GradeInSandbox(NbGraderPreprocessor):
         if sanitized:
             graded = dataclasses.replace(graded, result=dataclasses.replace(
                 graded.result, notes=sanitized + graded.result.notes))
-        write_back(nb, graded, assignment)
+        write_back(nb, graded, assignment, past_due(str(info.get("db_url", "")), assignment.id))
         save_result(course_root, graded)
         res = graded.result
         self.log.info("nngrade: %s %s scored %g/%g (%s, %.2f s)", res.student, res.assignment,

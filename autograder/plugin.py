@@ -154,6 +154,8 @@ class NNGradePlugin:
         marker = item.get_closest_marker("nngrade")
         points = float(marker.kwargs.get("points", 0)) if marker else 0.0
         hint = str(marker.kwargs.get("hint", "")) if marker else ""
+        visibility = str(marker.kwargs.get("visibility", "visible")) if marker else "visible"
+        hint_after_due = bool(marker.kwargs.get("hint_after_due", False)) if marker else False
         func = getattr(item, "function", None)
         doc = (getattr(func, "__doc__", None) or "").strip().splitlines()
         title = doc[0].strip() if doc else getattr(item, "originalname", item.name)
@@ -175,7 +177,7 @@ class NNGradePlugin:
         return CheckResult(check_id=check_id, case=case, part=part, title=title,
                            points=points if passed else 0.0, max_points=points, passed=passed,
                            message=message, hint="" if passed else hint, seconds=round(seconds, 4),
-                           kind=kind)
+                           kind=kind, visibility=visibility, hint_after_due=hint_after_due)
 
 
 class _SnapshotModule(pytest.Module):

@@ -8,6 +8,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+# who sees a check (Gradescope's four settings; `@points(..., visibility=...)` in a suite)
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """One collected hidden test (one parametrized case)."""
@@ -23,6 +27,17 @@ class CheckResult:
     hint: str = ""
     seconds: float = 0.0
     kind: str = "ok"  # ok | failed | student_error | missing | timeout | crashed | grader_error
+    visibility: str = "visible"  # one of VISIBILITIES
+    hint_after_due: bool = False  # the hint names the solution: shown only after the due date
+
+    def shows_detail(self, after_due: bool) -> bool:
+        """Whether the student may read this check's message (else its title and score only)."""
+        return self.visibility in ("visible", "after_published") or (
+            self.visibility == "after_due_date" and after_due)
+
+    def shown_hint(self, after_due: bool) -> str:
+        """The hint the student may read now ("" when it names the solution and the due date is ahead)."""
+        return "" if (self.hint_after_due and not after_due) or not self.shows_detail(after_due) else self.hint
 
 
 @dataclass(frozen=True)
@@ -99,13 +114,18 @@ class SubmissionResult:
 
     def to_gradescope(self) -> dict[str, Any]:
         """Gradescope's results.json schema."""
-        tests = []
+        tests: list[dict[str, Any]] = []
         for part in self.parts:
             for c in part.checks:
                 name = f"{part.part}: {c.title}" + (f" [{c.case}]" if c.case else "")
-                output = "" if c.passed else c.message + (f"\nHint: {c.hint}" if c.hint else "")
+                hint = c.hint if c.hint and not c.hint_after_due else ""
+                output = "" if c.passed else c.message + (f"\nHint: {hint}" if hint else "")
                 tests.append({"name": name, "score": c.points, "max_score": c.max_points,
-                              "output": output, "visibility": "visible", "tags": [c.check_id]})
+                              "output": output, "visibility": c.visibility, "tags": [c.check_id]})
+                if c.hint and c.hint_after_due and not c.passed:  # Gradescope shows it after the due date
+                    tests.append({"name": f"{name}: hint", "score": 0.0, "max_score": 0.0,
+                                  "output": f"Hint: {c.hint}", "visibility": "after_due_date",
+                                  "tags": [c.check_id]})
         out: dict[str, Any] = {"score": self.score, "tests": tests, "visibility": "visible",
                                "extra_data": {"isolation": self.isolation, "device": self.device,
                                               "limits": self.limits, "seconds": round(self.seconds, 3)}}
@@ -132,21 +152,25 @@ def _wrapped(text: str, indent: str, first: str | None = None) -> list[str]:
     return lines
 
 
-def render_part(part: PartResult) -> str:
+def render_part(part: PartResult, after_due: bool = True) -> str:
     """The per-check report written into a graded cell (plain text, student-facing).
 
     Its first line carries the cell's score ("step: 4 / 5 points"); lines are wrapped to
-    ``WIDTH`` columns.
+    ``WIDTH`` columns. A check the student may not read yet (``hidden``, or ``after_due_date``
+    while ``after_due`` is false) shows its title and score only, and a hint that names the
+    solution is left out until ``after_due``.
     """
     lines = [f"{part.part}: {_fmt(part.score)} / {_fmt(part.max_score)} points"]
     for c in part.checks:
         mark = "PASS" if c.passed else "FAIL"
         case = f" [{c.case}]" if c.case else ""
         lines += _wrapped(f"{c.title}{case} ({_fmt(c.points)}/{_fmt(c.max_points)})", "       ", f"  {mark} ")
-        if not c.passed:
+        if not c.passed and c.shows_detail(after_due):
             lines += _wrapped(c.message, "       ")
-            if c.hint:
+            if c.shown_hint(after_due):
                 lines += _wrapped(f"hint: {c.hint}", "             ", "       ")
+            elif c.hint:
+                lines.append("       (a hint is shown after the due date)")
     return "\n".join(lines) + "\n"
 
 

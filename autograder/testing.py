@@ -46,18 +46,32 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def points(value: float, hint: str) -> Callable[[F], F]:
+def points(value: float, hint: str, visibility: str = "visible",
+           hint_names_solution: bool = False) -> Callable[[F], F]:
     """Give a test its points (per collected case) and the hint shown when it fails.
 
+    Args:
+        value: points per collected case.
+        hint: shown when the check fails.
+        visibility: who reads the check's result, Gradescope's four settings: ``visible``;
+            ``hidden`` (nbgrader feedback shows its title and score only; Gradescope hides it);
+            ``after_due_date``; ``after_published``.
+        hint_names_solution: the hint gives the answer away: it is shown only after the due date.
+
     Example:
-        @points(2, hint="The threshold fires at exactly zero: use `z >= 0`.")
+        @points(2, hint="The threshold fires at exactly zero: use `z >= 0`.", hint_names_solution=True)
         def test_step_at_zero(student): ...
     """
+    from autograder.results import VISIBILITIES
+
     if value <= 0:
         raise ValueError("points must be positive")
     if not hint.strip():
         raise ValueError("every check needs a hint")
-    return pytest.mark.nngrade(points=float(value), hint=hint.strip())
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
+    return pytest.mark.nngrade(points=float(value), hint=hint.strip(), visibility=visibility,
+                               hint_after_due=bool(hint_names_solution))
 
 
 def fail(message: str) -> None:

@@ -1,0 +1,147 @@
+"""The mutation score: the AST mutator's kinds of mutants, and a weak check lets one survive that a strong one catches."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import autograder.assignment
+import autograder.batch
+import autograder.cache
+import autograder.engine
+from autograder.assignment import SUITES_DIR
+from autograder.config import load_config
+from autograder.mutation import KINDS, make_mutants, mutate_function, run_mutation
+from tests.conftest import ROOT, answer_key
+
+CLAMP = textwrap.dedent('''
+    def clamp_sum(xs, low, high):
+        """Sum of xs, clamped to [low, high]."""
+        total = 0
+        for x in xs:
+            total += x
+        if total < low and low <= high:
+            return low
+        if not total <= high:
+            return high
+        return total * 1.0
+''')
+
+
+def _mutants(source: str, limit: int = 100):
+    func = ast.parse(source).body[0]
+    assert isinstance(func, ast.FunctionDef)
+    return [(kind, line, desc, ast.unparse(m)) for kind, line, desc, m in mutate_function(func, limit)]
+
+
+def test_the_mutator_makes_every_kind():
+    mutants = _mutants(CLAMP)
+    by_kind = {k: [d for kind, _, d, _ in mutants if kind == k] for k in KINDS}
+    assert "total += x -> total -= x" in by_kind["operator"]
+    assert "total * 1.0 -> total / 1.0" in by_kind["operator"]
+    assert {"total < low -> total <= low", "low <= high -> low < high", "total <= high -> total < high"} <= set(
+        by_kind["comparison"])
+    assert {"0 -> 1", "1.0 -> 2.0"} <= set(by_kind["constant"])
+    assert "removed: total = 0" in by_kind["statement"] and "removed: total += x" in by_kind["statement"]
+    assert "total < low and low <= high -> total < low or low <= high" in by_kind["boolean"]
+    assert "not total <= high -> not not total <= high" in by_kind["boolean"]
+    # never the docstring, never a return; each mutant parses and differs from the original
+    original = ast.unparse(ast.parse(CLAMP).body[0])
+    assert all("Sum of xs" in code for *_, code in mutants)
+    assert not any(d.startswith("removed: return") for _, _, d, _ in mutants)
+    assert len({code for *_, code in mutants}) == len(mutants) and original not in {c for *_, c in mutants}
+    for *_, code in mutants:
+        compile(code, "<mutant>", "exec")
+    # the kinds come in turn under a limit
+    assert {kind for kind, *_ in _mutants(CLAMP, limit=5)} == set(KINDS)
+
+
+def test_methods_are_mutated_within_their_class():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(textwrap.dedent('''
+        class Counter:
+            def __init__(self):
+                self.n = 0
+
+            def add(self, k):
+                self.n += k
+                return self.n
+    '''))
+    cell.metadata["nbgrader"] = {"solution": True, "grade_id": "counter", "locked": False, "grade": False}
+    nb.cells.append(cell)
+    mutants = make_mutants(nb)
+    assert {m.function for m in mutants} == {"Counter.__init__", "Counter.add"}
+    add = next(m for m in mutants if m.function == "Counter.add" and m.kind == "operator")
+    assert add.target == "Counter" and "class Counter" in add.source and "self.n -= k" in add.source
+    assert add.as_known_wrong().apply(nb).cells[0].source.count("def __init__") == 1
+
+
+# --- slow: graded mutants against a weak and a strong check ------------------------------------
+
+AID = "a1_perceptron"
+WEAK = '''"""Hidden checks of step(z) (a weak suite: nothing near zero)."""
+
+import numpy as np
+
+from autograder.testing import expect_equal, points
+
+
+@points(5, hint="1 where z >= 0, else 0.")
+def test_step_far_from_zero(student):
+    """step on values far from zero"""
+    got = np.asarray(student.step(np.array([-3.0, -1.0, 2.0, 5.0])))
+    expect_equal(got.tolist(), [0, 0, 1, 1], what="step([-3, -1, 2, 5])")
+'''
+STRONG_EXTRA = '''
+
+@points(1, hint="The neuron fires at exactly zero.")
+def test_step_at_zero(student):
+    """step(0) is 1"""
+    expect_equal(int(np.asarray(student.step(0.0))), 1, what="step(0.0)")
+'''
+
+
+def _suite_with_step(tmp: Path, text: str) -> Path:
+    suites = tmp / "suites"
+    suites.mkdir()
+    for name in ("__init__.py", "pytest.ini"):
+        shutil.copy(SUITES_DIR / name, suites / name)
+    shutil.copytree(SUITES_DIR / AID, suites / AID, ignore=shutil.ignore_patterns("__pycache__"))
+    (suites / AID / "test_step.py").write_text(text)
+    return suites
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, suites: Path) -> None:
+    monkeypatch.setattr(autograder.batch, "_ASSIGNMENTS", {})
+    monkeypatch.setattr(autograder.batch, "verify_suites", lambda snapshot: None)
+    monkeypatch.setattr(autograder.engine, "verify_suites", lambda snapshot: None)
+    monkeypatch.setattr(autograder.assignment, "SUITES_DIR", suites)
+    monkeypatch.setattr(autograder.cache, "SUITES_DIR", suites)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strong", [False, True], ids=["weak", "strong"])
+def test_a_weak_check_lets_the_boundary_mutant_survive(strong, tmp_path, monkeypatch):
+    """`z >= 0 -> z > 0` in step survives a suite that never tests zero and is caught by one that does."""
+    _use(monkeypatch, _suite_with_step(tmp_path, WEAK + (STRONG_EXTRA if strong else "")))
+    config = load_config(ROOT, cell_timeout=10, call_timeout=10)
+    report = run_mutation(ROOT, AID, config, only={"step"})
+    step = report.functions[0]
+    assert step.function == "step" and step.made >= 2 and step.not_graded == 0
+    survivors = {m.description for m in step.survivors}
+    boundary = "np.asarray(z) >= 0 -> np.asarray(z) > 0"
+    assert boundary in {o.mutant.description for o in report.outcomes}
+    if strong:
+        assert boundary not in survivors and step.caught == step.made
+    else:
+        assert boundary in survivors
+
+
+def test_the_answer_key_functions_are_found():
+    names = [m.function for m in make_mutants(answer_key(AID), limit=1)]
+    assert names == ["step", "predict", "perceptron_update", "train_perceptron"]
