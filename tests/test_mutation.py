@@ -84,35 +84,36 @@ def test_methods_are_mutated_within_their_class():
 # --- slow: graded mutants against a weak and a strong check ------------------------------------
 
 AID = "a1_perceptron"
-WEAK = '''"""Hidden checks of step(z) (a weak suite: nothing near zero)."""
+WEAK = '''"""Hidden checks of predict(X, w, b) (a weak suite: the bias is always 0)."""
 
 import numpy as np
 
 from autograder.testing import expect_equal, points
 
 
-@points(5, hint="1 where z >= 0, else 0.")
-def test_step_far_from_zero(student):
-    """step on values far from zero"""
-    got = np.asarray(student.step(np.array([-3.0, -1.0, 2.0, 5.0])))
-    expect_equal(got.tolist(), [0, 0, 1, 1], what="step([-3, -1, 2, 5])")
+@points(POINTS, hint="Compute X @ w + b, then apply step.")
+def test_predict_without_bias(student):
+    """predict with b = 0"""
+    got = student.predict(np.array([[1.0, 2.0], [-3.0, -1.0]]), np.array([1.0, 1.0]), 0.0)
+    expect_equal(np.asarray(got).tolist(), [1, 0], what="predict([[1, 2], [-3, -1]], [1, 1], 0)")
 '''
 STRONG_EXTRA = '''
 
-@points(1, hint="The neuron fires at exactly zero.")
-def test_step_at_zero(student):
-    """step(0) is 1"""
-    expect_equal(int(np.asarray(student.step(0.0))), 1, what="step(0.0)")
+@points(1, hint="Add the bias: X @ w + b.")
+def test_predict_with_bias(student):
+    """predict with a negative bias"""
+    got = student.predict(np.array([[1.0, 2.0], [3.0, 2.0]]), np.array([1.0, 1.0]), -4.0)
+    expect_equal(np.asarray(got).tolist(), [0, 1], what="predict([[1, 2], [3, 2]], [1, 1], -4)")
 '''
 
 
-def _suite_with_step(tmp: Path, text: str) -> Path:
+def _suite_with_predict(tmp: Path, text: str) -> Path:
     suites = tmp / "suites"
     suites.mkdir()
     for name in ("__init__.py", "pytest.ini"):
         shutil.copy(SUITES_DIR / name, suites / name)
     shutil.copytree(SUITES_DIR / AID, suites / AID, ignore=shutil.ignore_patterns("__pycache__"))
-    (suites / AID / "test_step.py").write_text(text)
+    (suites / AID / "test_predict.py").write_text(text)
     return suites
 
 
@@ -126,20 +127,21 @@ def _use(monkeypatch: pytest.MonkeyPatch, suites: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("strong", [False, True], ids=["weak", "strong"])
-def test_a_weak_check_lets_the_boundary_mutant_survive(strong, tmp_path, monkeypatch):
-    """`z >= 0 -> z > 0` in step survives a suite that never tests zero and is caught by one that does."""
-    _use(monkeypatch, _suite_with_step(tmp_path, WEAK + (STRONG_EXTRA if strong else "")))
+def test_a_weak_check_lets_a_mutant_survive(strong, tmp_path, monkeypatch):
+    """`+ b -> - b` in predict survives a suite that only tests b = 0 and is caught by one that does not."""
+    text = WEAK.replace("POINTS", "1" if strong else "2") + (STRONG_EXTRA if strong else "")
+    _use(monkeypatch, _suite_with_predict(tmp_path, text))
     config = load_config(ROOT, cell_timeout=10, call_timeout=10)
-    report = run_mutation(ROOT, AID, config, only={"step"})
-    step = report.functions[0]
-    assert step.function == "step" and step.made >= 2 and step.not_graded == 0
-    survivors = {m.description for m in step.survivors}
-    boundary = "np.asarray(z) >= 0 -> np.asarray(z) > 0"
-    assert boundary in {o.mutant.description for o in report.outcomes}
+    report = run_mutation(ROOT, AID, config, only={"predict"})
+    predict = report.functions[0]
+    assert predict.function == "predict" and predict.made >= 3 and predict.not_graded == 0
+    sign = "np.asarray(X) @ np.asarray(w) + b -> np.asarray(X) @ np.asarray(w) - b"
+    assert sign in {o.mutant.description for o in report.outcomes}
+    survivors = {m.description for m in predict.survivors}
     if strong:
-        assert boundary not in survivors and step.caught == step.made
+        assert survivors == set() and predict.caught == predict.made
     else:
-        assert boundary in survivors
+        assert survivors == {sign}  # the other mutants (a removed statement, `@` to `*`) are caught
 
 
 def test_the_answer_key_functions_are_found():
