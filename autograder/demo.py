@@ -6,6 +6,7 @@ import csv
 import json
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,18 +87,30 @@ def run_demo(repo_root: Path, directory: Path | None, ids: list[str], isolation:
     ids = ids or assignment_ids(repo_root)
     course = directory or Path(tempfile.mkdtemp(prefix="nngrade-demo-"))
     make_course(repo_root, course, ids)
-    if isolation:
-        with open(course / "nbgrader_config.py", "a") as f:
-            f.write(f"\nc.GradeInSandbox.isolation = {isolation!r}\n")
+    if isolation:  # a grader setting: [tool.nngrade] in the course's pyproject.toml
+        settings = course / "pyproject.toml"
+        text = settings.read_text()
+        if 'isolation = "auto"' in text:
+            settings.write_text(text.replace('isolation = "auto"', f"isolation = {json.dumps(isolation)}", 1))
+        else:
+            with open(course / "nbgrader_config.py", "a") as f:
+                f.write(f"\nc.GradeInSandbox.isolation = {isolation!r}\n")
     console.print(f"demo course: {course}")
     students = build_class(repo_root, course, ids)
-    console.print(f"submitted {len(students)} notebooks; running nbgrader autograde ...")
-    steps = [(f"{verb} {aid}", verb, aid) for aid in ids for verb in ("autograde", "generate_feedback")]
-    for _, verb, aid in progress_steps(steps, "nbgrader", False if quiet else None):
-        # nbgrader exits non-zero when any notebook failed (the malformed one); the rest are graded
-        nbgrader([verb, aid, "--force"] + (["--create"] if verb == "autograde" else []), course,
+    console.print(f"submitted {len(students)} notebooks; grading them with nbgrader autograde (the whole class "
+                  "in parallel), then feedback ...")
+    pattern = ids[0] if len(ids) == 1 else "*"  # every assignment of the demo course in one run
+    steps = [(f"{verb} {pattern}", verb) for verb in ("autograde", "generate_feedback")]
+    started = time.perf_counter()
+    seconds = {}
+    for _, verb in progress_steps(steps, "nbgrader", False if quiet else None):
+        # nbgrader exits non-zero when any notebook failed (the malformed ones); the rest are graded
+        step = time.perf_counter()
+        nbgrader([verb, pattern, "--force"] + (["--create"] if verb == "autograde" else []), course,
                  timeout=3000, check=verb != "autograde")
+        seconds[verb] = time.perf_counter() - step
     nbgrader(["export", "--to", str(course / "grades.csv")], course)
+    grading = time.perf_counter() - started
     grades = read_grades(course)
     auto_max = {}
     for aid in ids:
@@ -118,6 +131,12 @@ def run_demo(repo_root: Path, directory: Path | None, ids: list[str], isolation:
         shown = f"{score:g} / {top:g}" if autograded else "not graded (malformed notebook)"
         table.add_row(s.assignment, s.student, shown, s.expect, "[green]ok[/]" if ok else "[red]UNEXPECTED[/]")
     console.print(table)
+    console.print(f"grading: {grading:.0f} s for {len(students)} notebooks (nbgrader autograde "
+                  f"{seconds.get('autograde', 0):.0f} s, generate_feedback {seconds.get('generate_feedback', 0):.0f} s, "
+                  "export)")
     console.print(f"feedback: {course / 'feedback'}\ngrades:   {course / 'grades.csv'}")
     console.print("[green]every submission scored as expected[/]" if all_ok else "[red]unexpected scores[/]")
+    console.print("class report (score histogram, most failed checks, submissions that need a person):")
+    for aid in ids:
+        console.print(f"  nngrade report {aid} --course {course} --out {course / 'reports'}", highlight=False)
     return all_ok

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import fnmatch
 import logging
 import os
 import re
@@ -139,11 +140,12 @@ def _overrides(c: Any) -> dict[str, Any]:
 
 def _early_start(early: _Early, assignment: str) -> None:
     try:  # the first notebook joins this thread before it grades anything
-        if not assignment or any(ch in assignment for ch in "*?["):
+        if not assignment:
             return
-        asg = Assignment.load(early.course_root, assignment)
-        early.preload = _prepare(early.course_root, [Job("", assignment, "")])
-        class_size = len(list((early.course_root / "submitted").glob(f"*/{assignment}/{asg.notebook_name}")))
+        ids = sorted(p.name for p in (early.course_root / "source").iterdir()
+                     if p.is_dir() and fnmatch.fnmatchcase(p.name, assignment))  # `nbgrader autograde "*"`
+        early.preload = _prepare(early.course_root, [Job("", aid, "") for aid in ids])
+        class_size = sum(len(list((early.course_root / "submitted").glob(f"*/{aid}/{aid}.ipynb"))) for aid in ids)
         workers = workers_for(early.config.jobs, class_size)
         if workers > 1:
             early.run = LocalRun(early.course_root, early.config, workers, early.preload)
