@@ -159,11 +159,11 @@ def bench_class(label: str, plan: dict[str, int], keys_only: bool, tmp: Path) ->
     for name, seconds in rows:
         lines.append(f"| {name} | {seconds:.1f} | {n / seconds:.2f} | {plain / seconds:.2f}x | {j1 / seconds:.2f}x |")
     lines += ["",
-              f"- project `nbgrader autograde`: {plain / project:.2f}x plain nbgrader "
+              (f"- project `nbgrader autograde`: {plain / project:.2f}x plain nbgrader "
               f"(grading processes: {', '.join(procs) or '1'}); median overhead per notebook "
-              f"{statistics.median(overheads):.3f} s (beyond its own cells and checks; {len(overheads)} results)",
-              f"- nbgrader pass alone (every result from the cache, {hits} of {n} hits): {cached:.1f} s, "
-              f"{cached / n:.2f} s per notebook",
+              f"{statistics.median(overheads):.3f} s (beyond its own cells and checks; {len(overheads)} results)"),
+              (f"- nbgrader pass alone (every result from the cache, {hits} of {n} hits): {cached:.1f} s, "
+              f"{cached / n:.2f} s per notebook"),
               f"- identical scores and failed checks across the project's runs: {'yes' if same else 'NO'}"]
     return lines
 
@@ -198,8 +198,12 @@ def fixed_costs() -> list[str]:
     import pytest
 
     files = [str(p.suite_file) for p in a1.parts]
-    args = files + ["--collect-only", "-q", "-p", "no:cacheprovider", "--import-mode=importlib",
-                    "--rootdir", str(a1.suite.folder.parent), "-c", str(a1.suite.folder.parent / "pytest.ini")]
+    suites = str(a1.suite.folder.parent)
+    args = files + [  # the flags plugin.run_suites passes
+        "--collect-only", "-q", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",
+        "-p", "no:randomly", "-p", "no:xdist", "-p", "no:unraisableexception", "-p", "no:threadexception",
+        "-p", "no:faulthandler", "-p", "no:logging", "-p", "no:junitxml", "-p", "no:pastebin", "-p", "no:nose",
+        "-p", "no:doctest", "--rootdir", suites, "-c", suites + "/pytest.ini", "--no-header", "-W", "ignore"]
     times = []
     for _ in range(5):
         started = time.perf_counter()
