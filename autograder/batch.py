@@ -445,10 +445,14 @@ def grade_batch(course_root: Path, config: GraderConfig, jobs: list[Job], *, wor
                 resources: dict[str, float] | None = None) -> list[BatchItem]:
     """Grade a class and store every result the student's work decided; items come back in job order.
 
-    ``workers`` 0 means this machine's cores; locally never more processes than submissions.
+    ``workers`` 0 means this machine's cores; locally never more processes than submissions. On a
+    Dask scheduler, ``resources`` restricts the jobs to workers that have them; with ``device =
+    "cuda"`` it defaults to ``{"GPU": 1}``.
     """
     callback = on_done or (lambda item: None)
     preload = _prepare(course_root, jobs)
+    if resources is None and scheduler and config.device == "cuda":
+        resources = {"GPU": 1}  # on a cluster, CUDA grading goes only to workers started with GPU resources
     if backend == "dask" or scheduler:
         return run_dask(course_root, config, jobs, workers if workers > 0 else workers_for(0, len(jobs)),
                         scheduler, callback, preload, resources)
