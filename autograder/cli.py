@@ -110,7 +110,7 @@ def grade(notebook: str, assignment: str | None, json_path: str | None, parts: t
     """
     from autograder.assignment import Assignment
     from autograder.config import load_config
-    from autograder.engine import grade_notebook
+    from autograder.engine import GRADER, grade_notebook
     from autograder.report import print_result
 
     root = _root(course, near=notebook)
@@ -123,9 +123,11 @@ def grade(notebook: str, assignment: str | None, json_path: str | None, parts: t
     if json_path:
         Path(json_path).write_text(json.dumps(graded.result.to_gradescope(), indent=2))
         click.echo(f"wrote {json_path}")
-    if graded.result.error:
+    if graded.cause == GRADER:  # the grader or the machine failed: not a result for the student
         click.echo(f"error: {notebook} was not graded: {graded.result.error}", err=True)
         sys.exit(1)
+    if graded.result.error:  # graded, with one reason for every check (e.g. not a notebook)
+        click.echo(f"note: {notebook}: {graded.result.error}", err=True)
 
 
 @main.command()

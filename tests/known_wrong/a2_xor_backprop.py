@@ -70,6 +70,22 @@ def sigmoid(z):
         fails={"sigmoid::test_sigmoid_extremes"},
     ),
     Mutant(
+        name="sigmoid_keeps_integer_dtype",
+        description="stable sigmoid without converting z to float: an integer array gives an integer array "
+                    "(every value rounded to 0), and a plain number has no shape to index (the mutation "
+                    "score's one real survivor in a2)",
+        replace={"sigmoid": '''
+def sigmoid(z):
+    out = np.empty_like(z)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+'''},
+        fails={"sigmoid::test_sigmoid_values"},
+    ),
+    Mutant(
         name="numerical_backward",
         description="backward is a numerical gradient in disguise: centred differences for every parameter, "
                     "vectorised over the perturbed copies (fast on XOR, slow on a big network)",

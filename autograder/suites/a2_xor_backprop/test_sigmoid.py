@@ -23,6 +23,13 @@ def test_sigmoid_values(student):
         z = rng.uniform(-30.0, 30.0, size=shape)
         expect_close(student.sigmoid(z), _ref_sigmoid(z), f"sigmoid on a random array of shape {shape}",
                      rtol=1e-9, atol=1e-15, hidden=True)
+    # "an array of any shape (or a number)": integer input is still the logistic function
+    ints = np.array([-3, -1, 0, 2, 5])
+    expect_close(np.asarray(student.sigmoid(ints), dtype=np.float64), _ref_sigmoid(ints),
+                 "sigmoid on the integer array [-3, -1, 0, 2, 5] (values between 0 and 1, not rounded to "
+                 "integers)", rtol=1e-9, atol=1e-15)
+    expect_close(np.asarray(student.sigmoid(0.5), dtype=np.float64), _ref_sigmoid(0.5),
+                 "sigmoid(0.5), a plain number", rtol=1e-9, atol=1e-15)
 
 
 @points(2, hint="Use 1 / (1 + exp(-z)) where z >= 0 and exp(z) / (1 + exp(z)) where z < 0, "
