@@ -87,10 +87,16 @@ def find_submissions(course_root: Path, assignment_id: str) -> list[Job]:
     return jobs
 
 
+# an extra grading process costs about what grading a few notebooks costs to start (a fork server,
+# the engine's imports, its own zygote): it is started only for this many notebooks or more each
+MIN_PER_PROCESS = 4
+
+
 def workers_for(jobs: int, class_size: int) -> int:
-    """Grading processes for a class: ``jobs`` (0: this machine's cores), never more than the class."""
+    """Grading processes for a class: ``jobs`` (0: this machine's cores), but never more than one per
+    ``MIN_PER_PROCESS`` submissions (so a class of up to 4 is graded by the calling process alone)."""
     wanted = jobs if jobs > 0 else len(os.sched_getaffinity(0))
-    return max(1, min(wanted, class_size))
+    return max(1, min(wanted, 1 + (class_size - 1) // MIN_PER_PROCESS))
 
 
 _ASSIGNMENTS: dict[tuple[str, str], Assignment] = {}

@@ -80,8 +80,10 @@ def test_a_warm_extra_process_takes_work_from_the_back(jobs, serial, tmp_path, g
     assert workers[0].endswith(f":{os.getpid()}")
 
 
-@pytest.mark.parametrize("jobs_setting,size,expected", [(0, 1, 1), (4, 2, 2), (1, 50, 1), (3, 50, 3)])
+@pytest.mark.parametrize("jobs_setting,size,expected", [(0, 1, 1), (4, 2, 1), (4, 4, 1), (4, 5, 2), (1, 50, 1),
+                                                        (3, 50, 3), (8, 9, 3)])
 def test_grading_processes_never_outnumber_the_class(jobs_setting, size, expected):
+    """No extra process for a class it cannot pay for (one per MIN_PER_PROCESS submissions at most)."""
     assert workers_for(jobs_setting, size) == expected
 
 
@@ -184,7 +186,7 @@ def test_nbgrader_autograde_grades_the_class_in_parallel_with_the_same_gradebook
     nbgrader(["generate_assignment", AID, "--force"], tmp_path)
     key = answer_key(AID)
     mutants = load_mutants(ROOT, AID)
-    for i in range(6):
+    for i in range(6):  # 6 notebooks: worth one extra process (MIN_PER_PROCESS = 4)
         nb = mutants[i % len(mutants)].apply(key) if i % 2 else nbformat.from_dict(json.loads(nbformat.writes(key)))
         nb.cells.append(nbformat.v4.new_code_cell(f"# {i}"))  # every notebook its own cache key
         submit(tmp_path, f"s{i}", AID, nbformat.writes(nb))
