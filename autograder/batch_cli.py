@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from autograder.batch import BatchItem, find_submissions, grade_batch
+from autograder.batch import BatchItem, find_submissions, grade_batch, workers_for
 from autograder.config import load_config
 from autograder.generate import nbgrader
 
@@ -46,8 +46,9 @@ def run_grade_batch(root: Path, assignment: str, *, jobs: int | None, use_dask: 
         items = grade_batch(root, config, work, workers=config.jobs, backend=backend, scheduler=scheduler,
                             on_done=line)
     elapsed = time.perf_counter() - started
+    used = workers_for(config.jobs, len(items)) if backend == "local" else config.jobs
     table = Table(title=f"{assignment}: {len(items)} submissions, {elapsed:.1f} s "
-                        f"({backend}, {config.jobs} job{'s' if config.jobs != 1 else ''})")
+                        f"({backend}, {used} grading process{'es' if used != 1 else ''})")
     for col in ("student", "score", "seconds", "status"):
         table.add_column(col)
     for item in items:
