@@ -84,16 +84,21 @@ def pre_convert_hook(course_root: Path, course_id: str, db_url: str | None = Non
     """A ``BaseConverter.pre_convert_hook`` for ``Autograde``: add the assignment when it is missing.
 
     nbgrader calls it before each submission (and swallows its exceptions into its debug log),
-    so it checks the gradebook each time (a quick query) and logs failures itself.
+    so it checks the gradebook until it has found the assignment there once, and logs failures
+    itself.
     """
     url = db_url or default_db_url(course_root)
+    known: set[str] = set()
 
     def hook(assignment: str = "", student: str = "", notebooks: list[str] | None = None, **_: Any) -> None:
         aid = _assignment_of(str(assignment or ""), list(notebooks or []))
         if not aid or not (course_root / "source" / aid).is_dir():
             return
+        if aid in known:  # found once in this run: it stays (nothing in a run removes it)
+            return
         source_stems = [p.stem for p in (course_root / "source" / aid).glob("*.ipynb")]
         if gradebook_has(url, course_id, aid, source_stems):
+            known.add(aid)
             return
         log.warning("nngrade: %s is not in the gradebook yet; adding it from source/%s "
                     "(nbgrader generate_assignment, release written to a scratch folder)", aid, aid)

@@ -253,7 +253,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="nngrade-bench-") as tmp:
             lines += bench_class(f"a1 keys x{args.a1}", {"a1_perceptron": args.a1}, True, Path(tmp))
             per = {aid: args.mixed // len(ids) + (i < args.mixed % len(ids)) for i, aid in enumerate(ids)}
-            lines += [""] + bench_class(f"mixed x{args.mixed}", per, False, Path(tmp))
+            if args.mixed:  # --mixed 0: the a1 class only
+                lines += [""] + bench_class(f"mixed x{args.mixed}", per, False, Path(tmp))
         lines.append("")
     proc = subprocess.run([sys.executable, __file__, "--fixed-only"], capture_output=True, text=True,
                           check=False, env=ENV) if not args.fixed else None
