@@ -66,9 +66,20 @@ class SuiteSnapshot:
             raise SuitesChanged(f"the hidden suite of {self.assignment_id} changed on disk while grading; "
                                 "nothing was graded from it")
 
+    def _rel(self, path: Path) -> str:
+        return path.resolve().relative_to(self.folder.parent.resolve()).as_posix()
+
+    def source(self, path: Path) -> str | None:
+        """The text of suite file ``path`` as read (``None`` when it is not part of the snapshot)."""
+        try:
+            data = self.files.get(self._rel(path))
+        except ValueError:  # not under the suites folder
+            return None
+        return data.decode() if data is not None else None
+
     def module(self, path: Path) -> types.ModuleType:
         """The module of suite file ``path``, built from the snapshot (once per snapshot)."""
-        rel = path.resolve().relative_to(self.folder.parent.resolve()).as_posix()
+        rel = self._rel(path)
         if rel not in self._modules:
             if rel not in self.files:
                 raise SuitesChanged(f"{rel} is not part of the suite that was read")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
 import io
 import logging
 import time
@@ -70,28 +71,32 @@ def _hidden_message(exc: StudentError) -> str:
             "since it could contain the hidden input)")
 
 
-_HIDDEN: dict[tuple[str, str], bool] = {}
-
-
-def is_hidden(item: pytest.Item) -> bool:
+def is_hidden(item: pytest.Item, snapshot: SuiteSnapshot | None = None) -> bool:
     """Whether a check works on hidden inputs: ``nngrade(hidden=True)`` on it, or its test function
-    passes ``hidden=True`` to anything (the ``expect_*`` helpers, or a helper of its suite)."""
+    passes ``hidden=True`` to anything (the ``expect_*`` helpers, or a helper of its suite).
+
+    The function's source is the one the check ran from: ``snapshot``'s bytes when given.
+    """
     if any(m.kwargs.get("hidden") for m in item.iter_markers("nngrade")):
         return True
     func = getattr(item, "function", None)
     code = getattr(func, "__code__", None)
     if code is None:
         return False
-    key = (code.co_filename, getattr(item, "originalname", item.name))
-    if key not in _HIDDEN:
-        _HIDDEN[key] = _passes_hidden(code.co_filename, key[1])
-    return _HIDDEN[key]
+    text = snapshot.source(Path(code.co_filename)) if snapshot is not None else None
+    if text is None:
+        try:
+            text = Path(code.co_filename).read_text()
+        except (OSError, ValueError):
+            return True  # unknown: treat as hidden (the safe side)
+    return _passes_hidden(text, getattr(item, "originalname", item.name))
 
 
-def _passes_hidden(filename: str, function: str) -> bool:
+@functools.lru_cache(maxsize=256)
+def _passes_hidden(source: str, function: str) -> bool:
     try:
-        tree = ast.parse(Path(filename).read_text())
-    except (OSError, SyntaxError, ValueError):
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
         return True  # unknown: treat as hidden (the safe side)
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
@@ -166,7 +171,7 @@ class NNGradePlugin:
         message, kind = "", "ok"
         if not passed and call.excinfo is not None:
             exc = call.excinfo.value
-            message, kind = explain(exc, hidden=is_hidden(item))
+            message, kind = explain(exc, hidden=is_hidden(item, self._snapshot))
             if kind == "grader_error" and not isinstance(exc, GraderFault):
                 detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
                 self.internal_errors.append(f"{check_id}[{case}]: {detail}")

@@ -29,6 +29,7 @@ from autograder.demo import make_course, submit
 from autograder.engine import GRADER, STUDENT, Graded, grade_notebook
 from autograder.errors import NNGradeError
 from autograder.generate import nbgrader
+from autograder.integrity import SuiteSnapshot
 from autograder.sandbox import shared_zygote
 from tests.conftest import ROOT, answer_key, with_cell_source, with_extra_cell
 
@@ -185,14 +186,16 @@ def test_cache_key_covers_suites_settings_and_engine(tmp_path: Path, grader_conf
     assert cache.cache_key(with_cell_source(nb, "step", "def step(z):\n    return 0\n"), asg,
                            grader_config) != base
     # any file of the suite folder, not only its Python files
+    # (the key takes the suite as read into the grader: the bytes the checks run from)
     suites = tmp_path / "suites"
     shutil.copytree(asg.suite_dir, suites / A1)
-    monkeypatch.setattr(cache, "SUITES_DIR", suites)
-    monkeypatch.setattr(Assignment, "suite_dir", property(lambda self: suites / self.id))
-    copied = cache.cache_key(nb, asg, grader_config)
+    for shared in ("__init__.py", "pytest.ini"):
+        shutil.copy(asg.suite_dir.parent / shared, suites / shared)
+    copied = cache.cache_key(nb, dataclasses.replace(asg, suite=SuiteSnapshot.read(A1, suites)), grader_config)
+    assert copied == base
     (suites / A1 / "cases.json").write_text("[1, 2, 3]")
-    assert cache.cache_key(nb, asg, grader_config) != copied
-    monkeypatch.undo()
+    assert cache.cache_key(nb, dataclasses.replace(asg, suite=SuiteSnapshot.read(A1, suites)),
+                           grader_config) != copied
     cache.engine_digest.cache_clear()
     monkeypatch.setattr(cache.autograder, "__version__", "99.0")
     assert cache.cache_key(nb, asg, grader_config) != base
