@@ -10,13 +10,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import autograder.assignment
-import autograder.batch
-import autograder.cache
-import autograder.engine
-from autograder.assignment import SUITES_DIR
+import autograder.engine.assignment
+import autograder.engine.cache
+import autograder.engine.grade
+import autograder.integrations.batch
+from autograder.authoring.mutation import KINDS, make_mutants, mutate_function, run_mutation
 from autograder.config import load_config
-from autograder.mutation import KINDS, make_mutants, mutate_function, run_mutation
+from autograder.engine.assignment import SUITES_DIR
 from tests.conftest import ROOT, answer_key
 
 CLAMP = textwrap.dedent('''
@@ -118,11 +118,11 @@ def _suite_with_predict(tmp: Path, text: str) -> Path:
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, suites: Path) -> None:
-    monkeypatch.setattr(autograder.batch, "_ASSIGNMENTS", {})
-    monkeypatch.setattr(autograder.batch, "verify_suites", lambda snapshot: None)
-    monkeypatch.setattr(autograder.engine, "verify_suites", lambda snapshot: None)
-    monkeypatch.setattr(autograder.assignment, "SUITES_DIR", suites)
-    monkeypatch.setattr(autograder.cache, "SUITES_DIR", suites)
+    monkeypatch.setattr("autograder.integrations.jobs._ASSIGNMENTS", {})
+    monkeypatch.setattr(autograder.integrations.batch, "verify_suites", lambda snapshot: None)
+    monkeypatch.setattr(autograder.engine.grade, "verify_suites", lambda snapshot: None)
+    monkeypatch.setattr(autograder.engine.assignment, "SUITES_DIR", suites)
+    monkeypatch.setattr(autograder.engine.cache, "SUITES_DIR", suites)
 
 
 @pytest.mark.slow

@@ -15,11 +15,12 @@ only fail a check, whose pass also needs correct gradients.
 import numpy as np
 import pytest
 
+from autograder.suites.a2_xor_backprop._reference import ref_backprop, ref_bce, ref_forward
 from autograder.testing import expect, expect_type, fail, points
 
 SEED = 2205
 KEYS = ("W1", "b1", "W2", "b2")
-GRAD_TOL = 1e-6          # relative error |a - b| / max(1e-8, |a| + |b|), over each parameter's gradient
+GRAD_TOL = 1e-6          # _norm_rel_error of each parameter's gradient: ||a - b|| / max(1e-8, ||a|| + ||b||)
 FD_STEP = 1e-5           # centred differences in float64: error about 1e-10, far below GRAD_TOL
 CASES = [(2, 4, 1, 4), (3, 3, 1, 1), (5, 8, 2, 16), (4, 6, 2, 7), (2, 5, 1, 16), (5, 3, 2, 2)]
 
@@ -31,15 +32,9 @@ EXACT_TOL = 1e-13
 EXACT_CASES = [(4, 6, 2, 7), (5, 8, 2, 16), (3, 5, 1, 12)]
 
 
-def _ref_sigmoid(z):
-    ez = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
-
-
 def _ref_loss(params, X, y):
-    a1 = _ref_sigmoid(X @ params["W1"] + params["b1"])
-    p = np.clip(_ref_sigmoid(a1 @ params["W2"] + params["b2"]), 1e-12, 1 - 1e-12)
-    return float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
+    """The grader's loss of ``params`` on ``(X, y)``."""
+    return ref_bce(ref_forward(params, X)[1], y)
 
 
 def _ref_numerical_grads(params, X, y):
@@ -67,7 +62,12 @@ def _case(seed, n_in, n_hidden, n_out, batch):
     return params, X, y
 
 
-def _rel_error(a, b):
+def _norm_rel_error(a, b):
+    """Relative error of two whole arrays: ``||a - b|| / max(1e-8, ||a|| + ||b||)`` (Frobenius norms).
+
+    One number for a whole gradient, so a few tiny entries cannot dominate it; this is not
+    ``autograder.testing.rel_error``, the largest elementwise relative error.
+    """
     return float(np.linalg.norm(a - b) / max(1e-8, np.linalg.norm(a) + np.linalg.norm(b)))
 
 
@@ -92,8 +92,8 @@ def _factor_note(c, n, k, size):
         return "it is all zeros"
     if near(c, -1.0):
         return "the sign is flipped (the gradient of -L: descent would climb)"
-    named = [(n * k, f"{n * k} = N*K times too large: a sum where the loss takes a mean over all "
-                      "N*K entries"),
+    named = [(n * k, (f"{n * k} = N*K times too large: a sum where the loss takes a mean over all "
+                      "N*K entries")),
              (n, f"{n} = N times too large: summed over the batch instead of averaged"),
              (k, f"{k} = K times too large: the mean runs over the K outputs too"),
              (1.0 / n, f"N = {n} times too small: divided by the batch size twice?"),
@@ -115,17 +115,17 @@ def _diagnose(key, got, true, n, k):
     if got.shape != true.shape:
         problem = f"{name}: expected shape {true.shape}, got {got.shape}"
         if true.ndim == 2 and got.shape == true.shape[::-1]:
-            if _rel_error(got.T, true) < GRAD_TOL:
+            if _norm_rel_error(got.T, true) < GRAD_TOL:
                 return problem, "the right values, transposed: swap the order of the product"
             return problem, "transposed?"
-        if got.size == true.size and _rel_error(got.reshape(true.shape), true) < GRAD_TOL:
+        if got.size == true.size and _norm_rel_error(got.reshape(true.shape), true) < GRAD_TOL:
             return problem, "the right values in the wrong shape"
         if key.startswith("b") and got.shape == (n,):
             return problem, "summed over the wrong axis? a bias gradient sums over the batch, axis 0"
         return problem, None
     if not np.all(np.isfinite(got)):
         return f"{name} has NaN or infinite entries", None
-    err = _rel_error(got, true)
+    err = _norm_rel_error(got, true)
     if err < GRAD_TOL:
         return None
     problem = f"{name}: relative error {err:.1e}"
@@ -136,7 +136,7 @@ def _diagnose(key, got, true, n, k):
             factor = _factor_note(c, n, k, got.size)
             if factor:
                 return problem, factor
-    if true.ndim == 2 and true.shape[0] == true.shape[1] and _rel_error(got.T, true) < GRAD_TOL:
+    if true.ndim == 2 and true.shape[0] == true.shape[1] and _norm_rel_error(got.T, true) < GRAD_TOL:
         return problem, "the transpose of the right gradient"
     return problem, None
 
@@ -179,11 +179,11 @@ def test_gradient_batch_mean(student):
         b = np.asarray(twice[key], dtype=np.float64)
         expect(a.shape == b.shape, f"grads['{key}'] has shape {a.shape} for a batch of 6 but {b.shape} "
                "for 12 examples; a parameter's gradient has the parameter's shape whatever the batch size")
-        if _rel_error(b, a) >= GRAD_TOL:
+        if _norm_rel_error(b, a) >= GRAD_TOL:
             ratio = float(np.sum(a * b) / max(np.sum(a * a), 1e-300))
             fail(f"grads['{key}'] for the batch repeated twice is {ratio:.3g} times the one for the batch "
                  "itself; a mean over the batch gives the same gradient")
-        expect(a.shape == true[key].shape and _rel_error(a, true[key]) < GRAD_TOL,
+        expect(a.shape == true[key].shape and _norm_rel_error(a, true[key]) < GRAD_TOL,
                f"grads['{key}'] does not match finite differences on a 3-5-2 network")
 
 
@@ -194,13 +194,11 @@ def _ref_exact_grads(params, X, y):
     X, y = np.asarray(X, dtype=L), np.asarray(y, dtype=L)
     a1 = 1 / (1 + np.exp(-(X @ P["W1"] + P["b1"])))
     y_hat = 1 / (1 + np.exp(-(a1 @ P["W2"] + P["b2"])))
-    d2 = (y_hat - y) / y_hat.size
-    d1 = (d2 @ P["W2"].T) * a1 * (1 - a1)
-    return {"W1": X.T @ d1, "b1": d1.sum(axis=0), "W2": a1.T @ d2, "b2": d2.sum(axis=0)}
+    return ref_backprop(P, X, y, a1, y_hat)
 
 
 def _exact_error(got, true):
-    """Relative error of one gradient in extended precision; inf when it is not a finite array of that shape."""
+    """``_norm_rel_error`` of one gradient in extended precision; inf when it is not a finite array of that shape."""
     try:
         got = np.asarray(got, dtype=np.longdouble)
     except (TypeError, ValueError):

@@ -2,19 +2,10 @@
 
 import numpy as np
 
+from autograder.suites.a2_xor_backprop._reference import ref_forward
 from autograder.testing import expect, expect_equal, expect_shape, points
 
 SEED = 2208
-
-
-def _ref_sigmoid(z):
-    ez = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
-
-
-def _ref_forward(params, X):
-    a1 = _ref_sigmoid(X @ params["W1"] + params["b1"])
-    return _ref_sigmoid(a1 @ params["W2"] + params["b2"])
 
 
 def _check_ints(got, what):
@@ -30,7 +21,7 @@ def test_predict_values(student):
         params = {"W1": 2 * rng.standard_normal((n_in, n_hidden)), "b1": rng.standard_normal(n_hidden),
                   "W2": 2 * rng.standard_normal((n_hidden, n_out)), "b2": rng.standard_normal(n_out)}
         X = rng.standard_normal((batch, n_in))
-        y_hat = _ref_forward(params, X)
+        y_hat = ref_forward(params, X)[1]
         assert np.min(np.abs(y_hat - 0.5)) > 1e-6, "suite error: a hidden case sits on the threshold"
         what = f"predict on a {n_in}-{n_hidden}-{n_out} network, batch of {batch}"
         got = student.predict(params, X)

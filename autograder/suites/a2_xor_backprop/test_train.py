@@ -9,6 +9,7 @@ grader judges the returned parameters with its own forward pass and loss.
 import numpy as np
 import pytest
 
+from autograder.suites.a2_xor_backprop._reference import ref_backprop, ref_bce, ref_forward, ref_init
 from autograder.testing import expect, expect_shape, expect_type, fail, points
 
 SEED = 2207
@@ -21,42 +22,18 @@ Y_XOR = np.array([[0.0], [1.0], [1.0], [0.0]])
 SHORT = {"n_hidden": 5, "lr": 0.5, "epochs": 3}  # the short run's arguments (data from SEED)
 
 
-def _ref_sigmoid(z):
-    ez = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
-
-
-def _ref_init(n_in, n_hidden, n_out, seed):
-    rng = np.random.default_rng(seed)
-    W1 = rng.standard_normal((n_in, n_hidden))
-    W2 = rng.standard_normal((n_hidden, n_out))
-    return {"W1": W1, "b1": np.zeros(n_hidden), "W2": W2, "b2": np.zeros(n_out)}
-
-
-def _ref_forward(params, X):
-    a1 = _ref_sigmoid(X @ params["W1"] + params["b1"])
-    return a1, _ref_sigmoid(a1 @ params["W2"] + params["b2"])
-
-
-def _ref_loss(y_hat, y):
-    p = np.clip(y_hat, 1e-12, 1 - 1e-12)
-    return float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
-
-
 def _ref_step(params, X, y, lr):
-    a1, y_hat = _ref_forward(params, X)
-    d2 = (y_hat - y) / y_hat.size
-    d1 = (d2 @ params["W2"].T) * a1 * (1 - a1)
-    grads = {"W1": X.T @ d1, "b1": d1.sum(axis=0), "W2": a1.T @ d2, "b2": d2.sum(axis=0)}
+    a1, y_hat = ref_forward(params, X)
+    grads = ref_backprop(params, X, y, a1, y_hat)
     return {k: params[k] - lr * grads[k] for k in params}
 
 
 def _ref_train(X, y, n_hidden, lr, epochs, seed):
     """The grader's full-batch gradient descent: every params along the way, and the losses."""
-    params = _ref_init(X.shape[1], n_hidden, y.shape[1], seed)
+    params = ref_init(X.shape[1], n_hidden, y.shape[1], seed)
     path, losses = [params], []
     for _ in range(epochs):
-        losses.append(_ref_loss(_ref_forward(params, X)[1], y))
+        losses.append(ref_bce(ref_forward(params, X)[1], y))
         params = _ref_step(params, X, y, lr)
         path.append(params)
     return path, losses
@@ -139,7 +116,7 @@ def test_train_losses(student):
                 "should solve XOR; check backward and the update.")
 def test_xor_solved(xor_runs):
     """train with its defaults solves XOR (accuracy 1.0) for at least 4 of 5 seeds"""
-    accuracies = [float(np.mean((_ref_forward(params, X_XOR)[1] >= 0.5) == (Y_XOR == 1)))
+    accuracies = [float(np.mean((ref_forward(params, X_XOR)[1] >= 0.5) == (Y_XOR == 1)))
                   for params, _ in xor_runs]
     solved = sum(acc == 1.0 for acc in accuracies)
     expect(solved >= MIN_SOLVED,
@@ -153,8 +130,8 @@ def test_loss_falls(xor_runs):
     """train's final loss on XOR is below a tenth of the loss at initialisation, for at least 4 of 5 seeds"""
     ratios = []
     for seed, (params, _) in zip(XOR_SEEDS, xor_runs):
-        first = _ref_loss(_ref_forward(_ref_init(2, 4, 1, seed), X_XOR)[1], Y_XOR)
-        last = _ref_loss(_ref_forward(params, X_XOR)[1], Y_XOR)
+        first = ref_bce(ref_forward(ref_init(2, 4, 1, seed), X_XOR)[1], Y_XOR)
+        last = ref_bce(ref_forward(params, X_XOR)[1], Y_XOR)
         ratios.append(last / first)
     fell = sum(r < LOSS_DROP for r in ratios)
     expect(fell >= MIN_SOLVED,

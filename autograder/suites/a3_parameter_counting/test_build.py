@@ -4,6 +4,8 @@
 value (rebuilt in the grader) and inspects and counts it with PyTorch itself.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -31,7 +33,7 @@ def _on_model(compute, call: str, doing: str):
     """
     try:
         return compute()
-    except Exception as exc:  # the student's model raised inside the grader's computation
+    except Exception as exc:  # noqa: BLE001 -- the student's model raised inside the grader's computation
         text = " ".join(str(exc).split())[:300]
         fail(f"the model from {call} raised {type(exc).__name__} when the grader {doing}: {text}")
 
@@ -51,7 +53,7 @@ def _ref_layer_kinds(layer_sizes: list[int], dropout: float, batchnorm: bool) ->
 
 def _ref_build_count(layer_sizes: list[int], batchnorm: bool) -> int:
     """Weights and biases of every Linear, plus a scale and a shift per hidden feature with batch norm."""
-    total = sum(a * b + b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+    total = sum(a * b + b for a, b in itertools.pairwise(layer_sizes))
     if batchnorm:
         total += sum(2 * width for width in layer_sizes[1:-1])
     return total
@@ -120,7 +122,7 @@ def test_parameter_count(student, batchnorm):
     """PyTorch's count of the built model, on random layer lists"""
     for sizes in _random_layer_lists(SEED + 1 + int(batchnorm), 6):
         model = _module(student.build_mlp(list(sizes), dropout=0.1, batchnorm=batchnorm), "build_mlp(...)")
-        got = _on_model(lambda: sum(p.numel() for p in model.parameters()),
+        got = _on_model(lambda model=model: sum(p.numel() for p in model.parameters()),
                         f"build_mlp(random layer list, batchnorm={batchnorm})", "counted its parameters")
         expect_equal(got, _ref_build_count(sizes, batchnorm),
                      what=f"number of parameters of build_mlp(random layer list, batchnorm={batchnorm})",

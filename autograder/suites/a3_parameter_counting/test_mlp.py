@@ -1,5 +1,7 @@
 """Hidden checks for `mlp_params`: a stack of fully connected layers."""
 
+import itertools
+
 import numpy as np
 import pytest
 from torch import nn
@@ -13,14 +15,14 @@ N_RANDOM = 30
 def _ref_mlp_params(layer_sizes: list[int], bias: bool = True) -> int:
     """One layer n_i -> n_{i+1} per consecutive pair: weights plus (optionally) biases."""
     total = 0
-    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+    for n_in, n_out in itertools.pairwise(layer_sizes):
         total += n_in * n_out + (n_out if bias else 0)
     return total
 
 
 def _torch_mlp_count(layer_sizes: list[int], bias: bool) -> int:
     """PyTorch's own count of the same stack of nn.Linear layers (meta device: no memory)."""
-    layers = [nn.Linear(a, b, bias=bias, device="meta") for a, b in zip(layer_sizes[:-1], layer_sizes[1:])]
+    layers = [nn.Linear(a, b, bias=bias, device="meta") for a, b in itertools.pairwise(layer_sizes)]
     return sum(p.numel() for p in nn.Sequential(*layers).parameters())
 
 

@@ -150,7 +150,7 @@ def loader_contents(loader):
         inputs, labels = torch.as_tensor(inputs), torch.as_tensor(labels)
         xs.append(inputs.detach().cpu())
         ys.append(labels.detach().cpu())
-        sizes.append(int(len(labels)))
+        sizes.append(len(labels))
     return {"X": torch.cat(xs) if xs else torch.empty(0), "y": torch.cat(ys) if ys else torch.empty(0),
             "sizes": sizes, "x_dtype": str(xs[0].dtype) if xs else "",
             "y_dtype": str(ys[0].dtype) if ys else ""}
@@ -289,7 +289,7 @@ def _outcome(fn, args, kwargs):
     """``("ok", result)``, or ``("raised", "Type: message")`` when the student's code raised."""
     try:
         return "ok", fn(*args, **kwargs)
-    except Exception as exc:  # reported to the grader as text
+    except Exception as exc:  # noqa: BLE001 -- the student's code raised: reported to the grader as text
         return "raised", f"{type(exc).__name__}: {exc}"[:500]
 
 

@@ -61,7 +61,7 @@ def test_eval_mode(student):
                 "backward or step in evaluate.")
 def test_no_grad_params_unchanged(student):
     """evaluate builds no autograd graph and leaves the parameters unchanged"""
-    X, y, params, model, loader = ref.remote_case(student, SEED + 2, 20, 8)
+    _X, _y, _params, model, loader = ref.remote_case(student, SEED + 2, 20, 8)
     before = model.state_dict()
     recorder = student.helper("watch_modes", model)
     _evaluate(student, model, loader, CPU)

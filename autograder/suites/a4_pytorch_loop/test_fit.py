@@ -60,7 +60,7 @@ def _history(hist, epochs, call):
                 "loss and accuracy, under the keys 'train_loss', 'val_loss' and 'val_acc'.")
 def test_history(student):
     """one train loss, val loss and val accuracy per epoch; the last ones match the final weights"""
-    (X, y, Xv, yv), params, model, train, val = _setup(student, SEED, 40, 20, 8)
+    (_X, _y, Xv, yv), _params, model, train, val = _setup(student, SEED, 40, 20, 8)
     call = "fit(model, train_loader, val_loader, epochs=3, lr=0.01)"
     hist = _history(student.fit(model, train, val, epochs=3, lr=0.01, device=CPU), 3, call)
     final = ref.split_state(model.state_dict(), D, H, K, "the model after fit")
@@ -137,7 +137,7 @@ def test_default_device(student):
 
 def _holdout(split: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     perm = np.random.default_rng(split).permutation(n)
-    n_held = int(round(HELDOUT_FRACTION * n))
+    n_held = round(HELDOUT_FRACTION * n)
     return perm[:n_held], perm[n_held:]
 
 

@@ -8,7 +8,6 @@ initial weights over the same batches.
 
 import numpy as np
 import pytest
-import torch
 
 from autograder.suites.a4_pytorch_loop import _reference as ref
 from autograder.testing import expect, expect_close, points

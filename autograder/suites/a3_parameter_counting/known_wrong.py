@@ -2,9 +2,12 @@
 
 Each mutant is the answer key with one mistake a student could make; `fails` is
 exactly the set of hidden checks it must lose.
+
+Read by `autograder.authoring.known_wrong.load_mutants` (for `nngrade validate`, the tests and
+the demo), never while grading a student: it is not a `test_*` module and the grader does not import it.
 """
 
-from autograder.mutants import Mutant
+from autograder.authoring.known_wrong import Mutant
 
 MUTANTS = [
     Mutant(

@@ -1,6 +1,10 @@
-"""Known-wrong submissions of a1_perceptron: each must fail exactly the checks it names."""
+"""Known-wrong submissions of a1_perceptron: each must fail exactly the checks it names.
 
-from autograder.mutants import Mutant
+Read by `autograder.authoring.known_wrong.load_mutants` (for `nngrade validate`, the tests and
+the demo), never while grading a student: it is not a `test_*` module and the grader does not import it.
+"""
+
+from autograder.authoring.known_wrong import Mutant
 
 MUTANTS = [
     Mutant(

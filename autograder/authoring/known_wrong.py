@@ -1,9 +1,10 @@
 """Known-wrong submissions: an answer key with one deliberate mistake.
 
-Each assignment's table lives in ``tests/known_wrong/<id>.py`` as ``MUTANTS``,
-a list of :class:`Mutant`. A mutant names the checks it must fail, as
-``"<part>::<test function>"``; the tests and ``nngrade validate`` assert that
-exactly that set fails.
+Each assignment's table lives beside its hidden suite, in
+``autograder/suites/<id>/known_wrong.py``, as ``MUTANTS``, a list of :class:`Mutant`. A mutant
+names the checks it must fail, as ``"<part>::<test function>"``; the tests and ``nngrade validate``
+assert that exactly that set fails. The table is read only here: pytest never collects it (it is
+not a ``test_*`` module) and the grader never imports it while grading a student.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
 
+from autograder.engine.integrity import SUITES_DIR
 from autograder.errors import NNGradeError
+
+TABLE = "known_wrong.py"  # the table's file name in an assignment's suite folder
 
 
 @dataclass(frozen=True)
@@ -79,9 +83,20 @@ def _replace_definition(nb: NotebookNode, name: str, new_source: str) -> None:
     raise NNGradeError(f"mutant: no top-level definition of `{name}` in the answer key")
 
 
-def load_mutants(course_root: Path, assignment_id: str) -> list[Mutant]:
-    """The ``MUTANTS`` table of ``tests/known_wrong/<id>.py`` (empty when there is none)."""
-    path = course_root / "tests" / "known_wrong" / f"{assignment_id}.py"
+def load_mutants(assignment_id: str, suites_dir: Path | None = None) -> list[Mutant]:
+    """The ``MUTANTS`` table of one assignment (empty when it has none).
+
+    Args:
+        assignment_id: the assignment, e.g. ``"a1_perceptron"``.
+        suites_dir: the folder of the suites (default: the package's ``autograder/suites``).
+
+    Returns:
+        The table's mutants, in its order.
+
+    Raises:
+        NNGradeError: the table cannot be loaded, or two mutants share a name.
+    """
+    path = (suites_dir or SUITES_DIR) / assignment_id / TABLE
     if not path.exists():
         return []
     spec = importlib.util.spec_from_file_location(f"nngrade_known_wrong_{assignment_id}", path)

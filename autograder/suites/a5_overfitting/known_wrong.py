@@ -1,6 +1,10 @@
-"""Known-wrong submissions of a5_overfitting: each must fail exactly the checks it names."""
+"""Known-wrong submissions of a5_overfitting: each must fail exactly the checks it names.
 
-from autograder.mutants import Mutant
+Read by `autograder.authoring.known_wrong.load_mutants` (for `nngrade validate`, the tests and
+the demo), never while grading a student: it is not a `test_*` module and the grader does not import it.
+"""
+
+from autograder.authoring.known_wrong import Mutant
 
 MUTANTS = [
     Mutant(
@@ -85,10 +89,10 @@ MUTANTS = [
     Mutant(
         name="plot_lines_swapped",
         description="the loss lines are swapped: validation data labelled train and the other way round",
-        patch=[('ax_loss.plot(epochs, history["train_loss"], label="train")\n'
-                '    ax_loss.plot(epochs, history["val_loss"], label="validation")',
-                'ax_loss.plot(epochs, history["val_loss"], label="train")\n'
-                '    ax_loss.plot(epochs, history["train_loss"], label="validation")')],
+        patch=[(('ax_loss.plot(epochs, history["train_loss"], label="train")\n'
+                '    ax_loss.plot(epochs, history["val_loss"], label="validation")'),
+                ('ax_loss.plot(epochs, history["val_loss"], label="train")\n'
+                '    ax_loss.plot(epochs, history["train_loss"], label="validation")'))],
         fails={"plot_curves::test_line_labels"},
     ),
     Mutant(
@@ -137,9 +141,9 @@ def plot_curves(history):
         description="step copies the weights on every call, improvement or not, so restore brings back the "
                     "last epoch's weights (the copies themselves are proper clones)",
         patch=[("        else:\n            self.counter += 1\n        self.calls += 1",
-                "        else:\n            self.counter += 1\n"
+                ("        else:\n            self.counter += 1\n"
                 "        self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}\n"
-                "        self.calls += 1")],
+                "        self.calls += 1"))],
         fails={"early_stopping::test_restore_best_not_last", "early_stopping::test_training_run_restore"},
     ),
     Mutant(

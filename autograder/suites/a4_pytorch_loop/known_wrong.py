@@ -4,9 +4,12 @@ The sets are the same on a CPU and a CUDA runner: batches that are never moved
 fail on a CPU runner too, because the suite's loaders hand out batches that
 refuse to meet the model's tensors before `.to(device)` (as on a GPU), and fit
 must be seen moving the model with `model.to(device)`.
+
+Read by `autograder.authoring.known_wrong.load_mutants` (for `nngrade validate`, the tests and
+the demo), never while grading a student: it is not a `test_*` module and the grader does not import it.
 """
 
-from autograder.mutants import Mutant
+from autograder.authoring.known_wrong import Mutant
 
 TRAIN_STEP = """        optimizer.zero_grad()
         outputs = model(inputs)                                # (b, k)
@@ -64,16 +67,16 @@ MUTANTS = [
     Mutant(
         name="train_batches_left_on_cpu",
         description="train_one_epoch feeds the loader's batches to the model without .to(device)",
-        patch=[("        inputs, labels = inputs.to(device), labels.to(device)  # (b, d), (b,)\n"
-                "        optimizer.zero_grad()\n", "        optimizer.zero_grad()\n")],
+        patch=[(("        inputs, labels = inputs.to(device), labels.to(device)  # (b, d), (b,)\n"
+                "        optimizer.zero_grad()\n"), "        optimizer.zero_grad()\n")],
         fails={"train::test_batches_on_device", "fit::test_on_device", "fit::test_default_device",
                "fit::test_heldout_accuracy"},
     ),
     Mutant(
         name="evaluate_batches_left_on_cpu",
         description="evaluate feeds the loader's batches to the model without .to(device)",
-        patch=[("            inputs, labels = inputs.to(device), labels.to(device)  # (b, d), (b,)\n"
-                "            outputs = model(inputs)", "            outputs = model(inputs)")],
+        patch=[(("            inputs, labels = inputs.to(device), labels.to(device)  # (b, d), (b,)\n"
+                "            outputs = model(inputs)"), "            outputs = model(inputs)")],
         fails={"evaluate::test_batches_on_device", "fit::test_on_device", "fit::test_default_device",
                "fit::test_heldout_accuracy"},
     ),
@@ -116,10 +119,10 @@ MUTANTS = [
     Mutant(
         name="labels_not_split_with_rows",
         description="make_loaders permutes the inputs but keeps the labels in their original order",
-        patch=[("    train_set = TensorDataset(X[train_idx], y[train_idx])\n"
-                "    val_set = TensorDataset(X[val_idx], y[val_idx])\n",
-                "    train_set = TensorDataset(X[train_idx], y[n_val:])\n"
-                "    val_set = TensorDataset(X[val_idx], y[:n_val])\n")],
+        patch=[(("    train_set = TensorDataset(X[train_idx], y[train_idx])\n"
+                "    val_set = TensorDataset(X[val_idx], y[val_idx])\n"),
+                ("    train_set = TensorDataset(X[train_idx], y[n_val:])\n"
+                "    val_set = TensorDataset(X[val_idx], y[:n_val])\n"))],
         fails={"make_loaders::test_split_sizes_disjoint"},
     ),
     Mutant(
@@ -182,8 +185,8 @@ def get_device():
         description="make_loaders standardises the inputs with the mean and std of all rows before the split, "
                     "so validation rows leak into the training inputs",
         patch=[("X = torch.as_tensor(X, dtype=torch.float32)  # (n, d)",
-                "X = torch.as_tensor(X, dtype=torch.float32)  # (n, d)\n"
-                "    X = (X - X.mean(dim=0)) / (X.std(dim=0) + 1e-8)")],
+                ("X = torch.as_tensor(X, dtype=torch.float32)  # (n, d)\n"
+                "    X = (X - X.mean(dim=0)) / (X.std(dim=0) + 1e-8)"))],
         fails={"make_loaders::test_split_sizes_disjoint"},
     ),
 ]

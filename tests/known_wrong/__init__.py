@@ -1,1 +1,0 @@
-"""Known-wrong submissions, one table per assignment (see autograder/mutants.py)."""
