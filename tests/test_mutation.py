@@ -1,4 +1,4 @@
-"""The mutation score: the AST mutator's kinds of mutants, and a weak check lets one survive that a strong one catches."""
+"""The mutation score: the AST mutator's kinds of mutants; a weak check lets one survive that a strong one catches."""
 
 from __future__ import annotations
 

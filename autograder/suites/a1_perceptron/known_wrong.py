@@ -33,8 +33,9 @@ MUTANTS = [
         name="update_always",
         description="updates on every sample, even correctly classified ones (uses 2y - 1 as the error)",
         patch=[("error = y - y_hat", "error = 2 * y - 1")],
-        fails={"update::test_correct_is_noop", "update::test_random_updates", "train::test_gate_exact", "train::test_separable_exact",
-               "train::test_early_stop", "train::test_novikoff_bound", "train::test_xor_runs_all_epochs"},
+        fails={"update::test_correct_is_noop", "update::test_random_updates", "train::test_gate_exact",
+               "train::test_separable_exact", "train::test_early_stop", "train::test_novikoff_bound",
+               "train::test_xor_runs_all_epochs"},
     ),
     Mutant(
         name="bias_never_updated",

@@ -33,7 +33,7 @@ def _on_model(compute, call: str, doing: str):
     """
     try:
         return compute()
-    except Exception as exc:  # noqa: BLE001 -- the student's model raised inside the grader's computation
+    except Exception as exc:  # the student's model raised inside the grader's computation
         text = " ".join(str(exc).split())[:300]
         fail(f"the model from {call} raised {type(exc).__name__} when the grader {doing}: {text}")
 

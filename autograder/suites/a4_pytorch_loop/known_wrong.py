@@ -130,7 +130,8 @@ MUTANTS = [
         description="fit trains with plain SGD instead of Adam",
         patch=[("optimizer = torch.optim.Adam(model.parameters(), lr=lr)",
                 "optimizer = torch.optim.SGD(model.parameters(), lr=lr)")],
-        fails={"fit::test_adam_and_lr", "fit::test_heldout_accuracy", "fit::test_on_device", "fit::test_default_device"},
+        fails={"fit::test_adam_and_lr", "fit::test_heldout_accuracy", "fit::test_on_device",
+               "fit::test_default_device"},
     ),
     Mutant(
         name="fit_model_not_moved",

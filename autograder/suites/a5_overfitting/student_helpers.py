@@ -31,7 +31,7 @@ def _render_svg(fig):
     try:
         with matplotlib.rc_context({"svg.fonttype": "none", "path.simplify": False}):
             fig.savefig(buf, format="svg")
-    except Exception:  # noqa: BLE001 -- a figure that cannot be drawn has no SVG text
+    except Exception:  # a figure that cannot be drawn has no SVG text
         return ""
     return buf.getvalue().decode("utf-8", "replace")
 
