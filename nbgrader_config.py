@@ -21,11 +21,11 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from autograder.feedback import HideScoreOutputs
-from autograder.gradebook_setup import RestoreHiddenTests, pre_convert_hook
-from autograder.nbgrader_hook import GradeInSandbox
-from autograder.prefetch import start_early
-from autograder.nbgrader_sanitize import CheckCellMetadataSafely, SanitizeSubmission
+from autograder.integrations.gradebook_setup import RestoreHiddenTests, pre_convert_hook
+from autograder.integrations.nbgrader_hook import GradeInSandbox
+from autograder.integrations.nbgrader_sanitize import CheckCellMetadataSafely, SanitizeSubmission
+from autograder.integrations.prefetch import start_early
+from autograder.reports.feedback import HideScoreOutputs
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 

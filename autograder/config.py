@@ -16,6 +16,15 @@ else:  # pragma: no cover
 
 from autograder.errors import NNGradeError
 
+# The course's libraries, as the sandbox's zygote preloads them: per top-level module a notebook
+# imports, what the zygote imports before it forks (torch's optimizers all import torch._dynamo:
+# 1-3 s per submission saved). ``Assignment.preload`` picks the rows its notebook needs; a
+# zygote started without a list preloads ``DEFAULT_PRELOAD`` (every row).
+PRELOADS: dict[str, tuple[str, ...]] = {
+    "numpy": ("numpy",), "torch": ("torch", "torch._dynamo"), "matplotlib": ("matplotlib.pyplot",),
+    "sklearn": ("sklearn.datasets",),
+}
+DEFAULT_PRELOAD = tuple(m for mods in PRELOADS.values() for m in mods)
 
 @dataclass(frozen=True)
 class GraderConfig:
@@ -74,7 +83,7 @@ class GraderConfig:
                 return "cpu"
         return self.device
 
-    def replace(self, **changes: Any) -> "GraderConfig":
+    def replace(self, **changes: Any) -> GraderConfig:
         """A copy with some fields changed (``None`` values are ignored)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 

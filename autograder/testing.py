@@ -2,7 +2,7 @@
 
 A hidden suite is a plain pytest file, ``autograder/suites/<assignment>/test_<part>.py``.
 It runs in the trusted grader process and reaches the submission only through
-the ``student`` fixture (see :mod:`autograder.remote`). Every test carries
+the ``student`` fixture (see :mod:`autograder.sandbox.submission`). Every test carries
 points and a hint with :func:`points`; its docstring's first line says what
 was checked, and that is what the student reads in the report.
 
@@ -13,7 +13,9 @@ what was checked, expected versus got, and never show hidden inputs when
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+import contextlib
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -62,7 +64,7 @@ def points(value: float, hint: str, visibility: str = "visible",
         @points(2, hint="The threshold fires at exactly zero: use `z >= 0`.", hint_names_solution=True)
         def test_step_at_zero(student): ...
     """
-    from autograder.results import VISIBILITIES
+    from autograder.engine.results import VISIBILITIES
 
     if value <= 0:
         raise ValueError("points must be positive")
@@ -87,10 +89,8 @@ def expect(condition: bool, message: str) -> None:
 
 def _short(value: Any, limit: int = 160) -> str:
     if isinstance(value, (list, tuple)):
-        try:  # numpy scalars inside lists print as plain numbers
+        with contextlib.suppress(TypeError):  # numpy scalars inside lists print as plain numbers
             value = type(value)(x.item() if isinstance(x, np.generic) else x for x in value)
-        except TypeError:
-            pass
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, np.ndarray):

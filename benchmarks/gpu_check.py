@@ -25,11 +25,11 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder.assignment import Assignment  # noqa: E402
+from autograder.authoring.known_wrong import load_mutants  # noqa: E402
 from autograder.config import load_config  # noqa: E402
-from autograder.engine import grade_notebook  # noqa: E402
-from autograder.mutants import load_mutants  # noqa: E402
-from autograder.sandbox import close_all  # noqa: E402
+from autograder.engine.assignment import Assignment  # noqa: E402
+from autograder.engine.grade import grade_notebook  # noqa: E402
+from autograder.sandbox.zygote import close_all  # noqa: E402
 
 
 def cuda_note() -> str:
@@ -67,7 +67,7 @@ def main() -> int:
     aid = args.assignment
     asg = Assignment.load(ROOT, aid)
     key = nbformat.read(str(ROOT / "solutions" / aid / f"{aid}.ipynb"), as_version=4)
-    rows = [("answer-key", key)] + [(f"wrong-{m.name}", m.apply(key)) for m in load_mutants(ROOT, aid)]
+    rows = [("answer-key", key)] + [(f"wrong-{m.name}", m.apply(key)) for m in load_mutants(aid)]
     runs = {}
     for device in ("cuda", "cpu"):
         config = load_config(ROOT, device=device)
@@ -78,7 +78,8 @@ def main() -> int:
             runs[(device, name)] = (graded, time.perf_counter() - started)
     lines = [f"GPU: {torch.cuda.get_device_name(0)}, torch {torch.__version__}, CUDA {torch.version.cuda}; "
              f"{aid}, {len(rows)} submissions", "",
-             "| submission | cuda score | cpu score | checks that differ | cuda s | cpu s |", "|---|---|---|---|---|---|"]
+             "| submission | cuda score | cpu score | checks that differ | cuda s | cpu s |",
+             "|---|---|---|---|---|---|"]
     bad = 0
     for name, _ in rows:
         (gpu, gs), (cpu, cs) = runs[("cuda", name)], runs[("cpu", name)]

@@ -44,10 +44,10 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder.demo import make_course, submit  # noqa: E402
-from autograder.generate import answer_key, assignment_ids, nbgrader  # noqa: E402
-from autograder.mutants import load_mutants  # noqa: E402
-from autograder.sandbox import detect_level  # noqa: E402
+from autograder.authoring.known_wrong import load_mutants  # noqa: E402
+from autograder.cli.demo import make_course, submit  # noqa: E402
+from autograder.integrations.generate import answer_key, assignment_ids, nbgrader  # noqa: E402
+from autograder.sandbox.zygote import detect_level  # noqa: E402
 
 PLAIN_CONFIG = 'c = get_config()\nc.CourseDirectory.course_id = "bench"\nc.CourseDirectory.root = "."\n'
 BIN = Path(sys.executable).parent
@@ -65,7 +65,7 @@ def build_class(course: Path, plan: dict[str, int], keys_only: bool) -> list[tup
         key = answer_key(release, nbformat.read(str(course / "source" / aid / name), as_version=4))
         pool = [("key", key)]
         if not keys_only:
-            pool += [("release", release)] + [(m.name, m.apply(key)) for m in load_mutants(ROOT, aid)]
+            pool += [("release", release)] + [(m.name, m.apply(key)) for m in load_mutants(aid)]
         for i in range(count):
             label, nb = pool[i % len(pool)]
             nb = nbformat.reads(nbformat.writes(nb), as_version=4)
@@ -170,11 +170,11 @@ def bench_class(label: str, plan: dict[str, int], keys_only: bool, tmp: Path) ->
 
 def fixed_costs() -> list[str]:
     """Each fixed cost, measured in this (fresh) process."""
-    from autograder.assignment import Assignment
-    from autograder.batch import LocalRun
     from autograder.config import load_config
-    from autograder.engine import grade_notebook
-    from autograder.sandbox import Zygote, shared_zygote
+    from autograder.engine.assignment import Assignment
+    from autograder.engine.grade import grade_notebook
+    from autograder.integrations.batch import LocalRun
+    from autograder.sandbox.zygote import Zygote, shared_zygote
 
     config = load_config(ROOT)
     level = detect_level(config.isolation)

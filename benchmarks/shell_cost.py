@@ -19,7 +19,7 @@ import time
 import types
 from pathlib import Path
 
-RUNTIME = Path(__file__).resolve().parents[1] / "autograder" / "_runtime"
+RUNTIME = Path(__file__).resolve().parents[1] / "autograder" / "sandbox" / "runtime"
 
 
 def _child(write_fd: int) -> None:

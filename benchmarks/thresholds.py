@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import statistics
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -35,8 +35,6 @@ def _row(name: str, values: list[float], fmt: str = "{:.4f}") -> str:
 
 def a2() -> None:
     from autograder.suites.a2_xor_backprop import test_backward as tb
-
-    L = np.longdouble
 
     def sig(z):
         ez = np.exp(-np.abs(z))
@@ -86,7 +84,7 @@ def a2() -> None:
             for name in p:
                 g = np.zeros_like(p[name])
                 for i in np.ndindex(*p[name].shape):
-                    def loss(d):
+                    def loss(d, name=name, i=i):
                         q = {k: v.copy() for k, v in p.items()}
                         q[name][i] += d
                         return tb._ref_loss(q, X, y)
@@ -270,10 +268,8 @@ def a5() -> None:
             for seed in range(N_SEEDS):
                 te.RUN_SEED = seed
                 run, ref = te._Run(torch.device("cpu")), te._RefEarlyStopping(patience, min_delta)
-                for epoch in range(10 * te.RUN_MAX_EPOCHS):
-                    if ref.step(run.epoch()):
-                        break
-                stops.append(epoch)
+                limit = 10 * te.RUN_MAX_EPOCHS
+                stops.append(next((e for e in range(limit) if ref.step(run.epoch())), limit - 1))
             worst = max(worst, max(stops))
             print(_row(case, stops, "{:.0f}"))
     finally:

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import copy
+import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import nbformat
 import pytest
 from nbformat.notebooknode import NotebookNode
 
-from autograder.assignment import Assignment
 from autograder.config import GraderConfig, load_config
-from autograder.engine import grade_notebook
-from autograder.results import SubmissionResult
+from autograder.engine.assignment import Assignment
+from autograder.engine.grade import grade_notebook
+from autograder.engine.results import SubmissionResult
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def sandbox_level() -> str:
     """The isolation level the `grader_config` fixture will run (``process`` when there is no sandbox)."""
-    from autograder.sandbox import detect_level
+    from autograder.sandbox.zygote import detect_level
 
     try:
         return detect_level(load_config(ROOT).isolation)
@@ -67,6 +68,40 @@ def with_extra_cell(nb: NotebookNode, source: str, after: str | None = None) -> 
                      if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == after) + 1
     nb.cells.insert(index, cell)
     return nb
+
+
+# Student code that finds the engine's worker from inside a cell (for attacks on it): the frame
+# whose ``self`` is the worker's Student object, and that frame's module globals.
+FIND_WORKER = '''
+import sys as _sys
+def _worker():
+    f = _sys._getframe()
+    while f is not None:
+        s = f.f_locals.get("self")
+        if s is not None and hasattr(s, "sock") and hasattr(s, "handles"):
+            return f.f_globals, s
+        f = f.f_back
+    raise RuntimeError("worker not found")
+'''
+
+
+def copy_suites(tmp: Path, aid: str) -> Path:
+    """A copy of the package's suites folder holding ``aid``'s suite, to edit in a test."""
+    from autograder.engine.integrity import SUITES_DIR
+
+    suites = tmp / "suites"
+    suites.mkdir()
+    for name in ("__init__.py", "pytest.ini"):
+        shutil.copy(SUITES_DIR / name, suites / name)
+    shutil.copytree(SUITES_DIR / aid, suites / aid, ignore=shutil.ignore_patterns("__pycache__"))
+    return suites
+
+
+def replace_once(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Replace ``old`` in the file at ``path``, which must hold it exactly ``count`` times."""
+    text = path.read_text()
+    assert text.count(old) == count, f"{path.name}: {old!r} occurs {text.count(old)} times"
+    path.write_text(text.replace(old, new))
 
 
 @pytest.fixture(scope="session")

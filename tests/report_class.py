@@ -2,7 +2,7 @@
 
 Each submission's failing checks are written out here, not read back from the grader:
 the answer key, the untouched release, three known-wrong submissions from
-``tests/known_wrong/a1_perceptron.py``, a ``predict`` that never returns, a notebook
+``autograder/suites/a1_perceptron/known_wrong.py``, a ``predict`` that never returns, a notebook
 that renamed ``predict`` and deleted a graded cell, and a file that is not a notebook.
 """
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.demo import MALFORMED, make_course, submit
-from autograder.generate import answer_key, nbgrader
-from autograder.mutants import Mutant, load_mutants
+from autograder.authoring.known_wrong import Mutant, load_mutants
+from autograder.cli.demo import MALFORMED, make_course, submit
+from autograder.integrations.generate import answer_key, nbgrader
 
 AID = "a1_perceptron"
 CALL_TIMEOUT = 2  # seconds a hidden check may wait on the student's code; keeps the endless loop short
@@ -31,9 +31,9 @@ DELETED_CELL = "test_update"  # the tampered notebook also lost this graded cell
 FLAGGED = {"loop": {"timed out"}, "tampered": {"missing function", "tampered"}, "malformed": {"malformed"}}
 
 
-def expected_failures(repo_root: Path, all_checks: set[str]) -> dict[str, set[str]]:
+def expected_failures(all_checks: set[str]) -> dict[str, set[str]]:
     """Student -> the check ids that must fail (``part::*``: a whole part that was not run)."""
-    table = {m.name: set(m.fails) for m in load_mutants(repo_root, AID) if m.name in MUTANTS}
+    table = {m.name: set(m.fails) for m in load_mutants(AID) if m.name in MUTANTS}
     return {"key": set(), "untouched": set(all_checks), **table, "loop": set(LOOP.fails),
             "tampered": set(RENAMED.fails) | {"update::*"}}
 
@@ -53,7 +53,7 @@ def build_graded_class(repo_root: Path, course: Path, feedback: bool = True) -> 
     key = answer_key(release, nbformat.read(str(course / "source" / AID / name), as_version=4))
     submit(course, "key", AID, nbformat.writes(key))
     submit(course, "untouched", AID, nbformat.writes(release))
-    for mutant in load_mutants(repo_root, AID):
+    for mutant in load_mutants(AID):
         if mutant.name in MUTANTS:
             submit(course, mutant.name, AID, nbformat.writes(mutant.apply(key)))
     submit(course, "loop", AID, nbformat.writes(LOOP.apply(key)))

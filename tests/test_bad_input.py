@@ -68,7 +68,7 @@ def test_infinite_loop_in_cell_skips_only_that_cell(grade, grader_config):
     nb = with_extra_cell(answer_key(AID), "while True:\n    pass", after="predict")
     result = grade(AID, nb, grader_config.replace(cell_timeout=2))
     assert result.score == 21
-    assert any("ran past 2 s" in n and "skipped" in n for n in result.notes)
+    assert any("ran past 2 s" in n.text and "skipped" in n.text for n in result.notes)
 
 
 def test_infinite_loop_in_function_costs_its_checks(grade, grader_config):
@@ -88,7 +88,8 @@ def test_memory_hog_in_cell(grade):
 
 def test_memory_hog_in_function(grade):
     nb = with_cell_source(answer_key(AID), "step",
-                          "import numpy as np\ndef step(z):\n    _ = np.ones(2**36)\n    return (np.asarray(z) >= 0).astype(int)")
+                          "import numpy as np\ndef step(z):\n    _ = np.ones(2**36)\n"
+                          "    return (np.asarray(z) >= 0).astype(int)")
     result = grade(AID, nb)
     checks = result.part("step").checks
     assert all(not c.passed for c in checks)
@@ -128,4 +129,4 @@ def test_duplicated_grade_cell_counts_once(grade):
     nb.cells.append(bad)
     result = grade(AID, nb)
     assert result.score == 21
-    assert any("repeats the id 'step'" in n for n in result.notes)
+    assert any("repeats the id 'step'" in n.text for n in result.notes)

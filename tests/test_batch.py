@@ -14,11 +14,13 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from autograder.batch import Job, LocalRun, find_submissions, grade_batch, workers_for
-from autograder.cli import main
-from autograder.demo import make_course, submit
-from autograder.generate import nbgrader
-from autograder.mutants import load_mutants
+from autograder.authoring.known_wrong import load_mutants
+from autograder.cli.demo import make_course, submit
+from autograder.cli.main import main
+from autograder.engine.cache import cache_key
+from autograder.integrations import jobs as grading_jobs
+from autograder.integrations.batch import Job, LocalRun, find_submissions, grade_batch, workers_for
+from autograder.integrations.generate import nbgrader
 from tests.conftest import ROOT, answer_key, release
 
 AID = "a1_perceptron"
@@ -27,7 +29,7 @@ AID = "a1_perceptron"
 @pytest.fixture(scope="module")
 def jobs():
     key = answer_key(AID)
-    mutants = load_mutants(ROOT, AID)[:3]
+    mutants = load_mutants(AID)[:3]
     out = [Job("key", AID, nbformat.writes(key)), Job("blank", AID, nbformat.writes(release(AID))),
            Job("garbage", AID, "{ nope")]
     out += [Job(f"wrong-{m.name}", AID, nbformat.writes(m.apply(key))) for m in mutants]
@@ -48,7 +50,7 @@ def serial(jobs, tmp_path_factory, grader_config):
 @pytest.mark.slow
 def test_serial_scores_are_right(serial):
     assert serial["key"][0] == 21 and serial["blank"][0] == 0 and serial["garbage"][0] == 0
-    for m in load_mutants(ROOT, AID)[:3]:
+    for m in load_mutants(AID)[:3]:
         assert set(serial[f"wrong-{m.name}"][1]) == set(m.fails)
 
 
@@ -78,6 +80,20 @@ def test_a_warm_extra_process_takes_work_from_the_back(jobs, serial, tmp_path, g
     workers = [it.worker for it in items]
     assert len(set(workers)) == 2 and workers[0] != workers[-1]  # front here, back there
     assert workers[0].endswith(f":{os.getpid()}")
+
+
+@pytest.mark.slow
+def test_a_cache_key_is_taken_once(tmp_path, grader_config, monkeypatch):
+    """A key the caller took before grading (nbgrader's prefetch) is not taken again after it."""
+    make_course(ROOT, tmp_path, [AID])
+    taken = []
+    monkeypatch.setattr(grading_jobs, "cache_key", lambda *a: taken.append(1) or cache_key(*a))
+    job = Job("key", AID, nbformat.writes(answer_key(AID)))
+    key = grading_jobs.job_key(tmp_path, grader_config, job)
+    item = grading_jobs.item_of(job, grading_jobs.grade_job(str(tmp_path), grader_config, job, key))
+    assert len(taken) == 1 and item.key == key and item.graded.result.score == 21
+    fresh = grading_jobs.item_of(job, grading_jobs.grade_job(str(tmp_path), grader_config, job))
+    assert len(taken) == 2 and fresh.key == key  # no key at hand: taken once, after grading
 
 
 @pytest.mark.parametrize("jobs_setting,size,expected", [(0, 1, 1), (4, 2, 1), (4, 4, 1), (4, 5, 2), (1, 50, 1),
@@ -124,7 +140,7 @@ def test_grade_batch_command_writes_the_gradebook(tmp_path, grade):
     nbgrader(["generate_assignment", AID, "--force"], tmp_path)
     key = answer_key(AID)
     submit(tmp_path, "alice", AID, nbformat.writes(key))
-    mutant = load_mutants(ROOT, AID)[0]
+    mutant = load_mutants(AID)[0]
     submit(tmp_path, "bob", AID, nbformat.writes(mutant.apply(key)))
     assert len(find_submissions(tmp_path, AID)) == 2
     result = CliRunner().invoke(main, ["grade-batch", AID, "--jobs", "2", "--quiet", "--course", str(tmp_path)])
@@ -149,9 +165,9 @@ def test_parallel_workers_after_the_caller_has_used_torch(tmp_path):
     script.write_text(textwrap.dedent(f'''
         import torch
         from pathlib import Path
-        from autograder.batch import Job, grade_batch
+        from autograder.integrations.batch import Job, grade_batch
         from autograder.config import load_config
-        from autograder.demo import make_course
+        from autograder.cli.demo import make_course
         if __name__ == "__main__":
             torch.set_num_threads(2)
             torch.ones(256, 256) @ torch.ones(256, 256)
@@ -162,13 +178,14 @@ def test_parallel_workers_after_the_caller_has_used_torch(tmp_path):
             items = grade_batch(course, load_config(course), jobs, workers=2)
             print("SCORES", [it.graded.result.score for it in items])
     '''))
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600,
+                          check=False)
     assert "SCORES [21.0, 21.0, 21.0]" in proc.stdout, proc.stdout + proc.stderr
 
 
 def _nbgrader_autograde(course, *args, env=None):
     proc = subprocess.run(["nbgrader", "autograde", AID, "--create", *args], cwd=course, capture_output=True,
-                          text=True, timeout=1200, env=dict(os.environ, **(env or {})))
+                          text=True, timeout=1200, env=dict(os.environ, **(env or {})), check=False)
     return proc.stdout + proc.stderr
 
 
@@ -185,7 +202,7 @@ def test_nbgrader_autograde_grades_the_class_in_parallel_with_the_same_gradebook
     make_course(ROOT, tmp_path, [AID])
     nbgrader(["generate_assignment", AID, "--force"], tmp_path)
     key = answer_key(AID)
-    mutants = load_mutants(ROOT, AID)
+    mutants = load_mutants(AID)
     for i in range(6):  # 6 notebooks: worth one extra process (MIN_PER_PROCESS = 4)
         nb = mutants[i % len(mutants)].apply(key) if i % 2 else nbformat.from_dict(json.loads(nbformat.writes(key)))
         nb.cells.append(nbformat.v4.new_code_cell(f"# {i}"))  # every notebook its own cache key

@@ -11,12 +11,12 @@ import pytest
 import torch
 from torch import nn
 
-from autograder._runtime import codec
+from autograder.sandbox.runtime import codec, protocol
 
 
 def roundtrip(value):
-    frame = codec.dumps(codec.encode(value, None))
-    return codec.decode(codec.loads(frame[8:]), lambda node: pytest.fail("no handles expected"))
+    frame = protocol.dumps(codec.encode(value, None))
+    return codec.decode(protocol.loads(frame[8:]), lambda node: pytest.fail("no handles expected"))
 
 
 def test_primitives_and_containers():
@@ -60,7 +60,7 @@ def test_standard_module_with_tied_and_frozen_parameters():
     model[3].weight.requires_grad_(False)
     model.eval()
     spec = codec.encode_module(model)
-    back = codec.decode(codec.loads(codec.dumps(spec)[8:]), lambda n: None)
+    back = codec.decode(protocol.loads(protocol.dumps(spec)[8:]), lambda n: None)
     assert [type(m).__name__ for m in back] == ["Embedding", "ReLU", "Linear", "BatchNorm1d", "Dropout"]
     assert back[2].weight is back[0].weight  # sharing survives
     assert not back[3].weight.requires_grad and back[4].p == 0.3 and not back.training
@@ -86,10 +86,10 @@ class _Evil:
 
 def test_unpickler_refuses_every_global():
     body = pickle.dumps(("v", _Evil()))
-    with pytest.raises(codec.CodecError, match="refused global"):
-        codec.loads(body)
-    with pytest.raises(codec.CodecError):
-        codec.loads(pickle.dumps(np.zeros(3)))  # even harmless-looking globals
+    with pytest.raises(protocol.FrameError, match="refused global"):
+        protocol.loads(body)
+    with pytest.raises(protocol.FrameError):
+        protocol.loads(pickle.dumps(np.zeros(3)))  # even harmless-looking globals
 
 
 @pytest.mark.parametrize("node", [
@@ -125,8 +125,8 @@ def test_bytes_io_not_by_value():
 
 def budgeted(node, deadline=None):
     """Decode ``node`` as the grader does: under the budget of the frame it would arrive in."""
-    frame = codec.dumps(node)
-    return codec.decode(codec.loads(frame[8:]), lambda n: pytest.fail("no handles expected"),
+    frame = protocol.dumps(node)
+    return codec.decode(protocol.loads(frame[8:]), lambda n: pytest.fail("no handles expected"),
                         budget=codec.Budget(len(frame) - 8, deadline))
 
 
@@ -214,3 +214,71 @@ def test_decoding_stops_at_the_deadline():
 def test_malformed_nodes_are_codec_errors(node):
     with pytest.raises(codec.CodecError):
         budgeted(node)
+
+
+# --- the protocol's frames: one reader for the grader, the zygote and the student ---------------
+
+def _pair():
+    import socket
+
+    return socket.socketpair()
+
+
+def test_frames_round_trip_and_report_their_size():
+    a, b = _pair()
+    with a, b:
+        protocol.write_frame(a, (protocol.OK, ("v", 1)))
+        tree, size = protocol.read_frame(b)
+        assert tree == (protocol.OK, ("v", 1)) and size == len(protocol.dumps(tree)) - protocol.HEADER.size
+
+
+def test_an_oversized_frame_is_refused_before_its_body_is_read():
+    a, b = _pair()
+    with a, b:
+        a.sendall(protocol.HEADER.pack(protocol.MAX_FRAME + 1) + b"x" * 16)
+        with pytest.raises(protocol.FrameTooLarge):
+            protocol.read_frame(b)
+        assert b.recv(64) == b"x" * 16  # nothing of the body was consumed
+
+
+def test_a_frame_that_does_not_arrive_in_time_is_a_timeout():
+    import time
+
+    a, b = _pair()
+    with a, b:
+        a.sendall(protocol.dumps("whole")[:-1])  # one byte short
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            protocol.read_frame(b, deadline=time.monotonic() + 0.2)
+        assert time.monotonic() - started < 2
+
+
+def test_a_closed_socket_is_end_of_file():
+    a, b = _pair()
+    with b:
+        a.sendall(protocol.dumps("half")[:5])
+        a.close()
+        with pytest.raises(EOFError):
+            protocol.read_frame(b)
+
+
+def test_file_descriptors_travel_with_a_frame():
+    import os as _os
+
+    a, b = _pair()
+    r, w = _os.pipe()
+    with a, b:
+        protocol.write_frame(a, (protocol.SPAWN, []), [w])
+        fds: list[int] = []
+        tree, _ = protocol.read_frame(b, fds=fds)
+        assert tree == (protocol.SPAWN, []) and len(fds) == 1
+        _os.write(fds[0], b"!")
+        assert _os.read(r, 1) == b"!"
+        for fd in (r, w, *fds):
+            _os.close(fd)
+
+
+def test_message_names_are_distinct():
+    names = [v for k, v in vars(protocol).items() if k.isupper() and type(v) is str]
+    assert len(names) == len(set(names)), sorted(names)
+    assert protocol.REQUESTS.isdisjoint(protocol.REPLIES)

@@ -22,15 +22,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.assignment import Assignment
-from autograder.batch import Job, grade_batch
+from autograder.authoring.known_wrong import load_mutants
+from autograder.cli.demo import make_course, submit
 from autograder.config import load_config
-from autograder.demo import make_course, submit
+from autograder.engine.assignment import Assignment
+from autograder.engine.integrity import SuitesChanged
 from autograder.errors import NNGradeError
-from autograder.generate import nbgrader
-from autograder.integrity import SuitesChanged
-from autograder.mutants import load_mutants
-from autograder.shipping import ShippedAssignment
+from autograder.integrations.batch import Job, grade_batch
+from autograder.integrations.generate import nbgrader
+from autograder.integrations.shipping import ShippedAssignment
 from tests.conftest import ROOT, answer_key
 
 AID = "a1_perceptron"
@@ -124,7 +124,7 @@ def cluster(course, tmp_path_factory):
 def _class() -> tuple[list[Job], dict[str, set[str]]]:
     """Eight a1 submissions (keys and known-wrong ones, each unique) and the checks each must fail."""
     key = answer_key(AID)
-    mutants = load_mutants(ROOT, AID)
+    mutants = load_mutants(AID)
     jobs, fails = [], {}
     for i in range(8):
         mutant = mutants[i % len(mutants)] if i % 2 else None

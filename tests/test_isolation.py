@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import sandbox
-from autograder.assignment import Assignment, prepare
-from autograder.remote import Submission
+from autograder.engine.assignment import Assignment, prepare
 from autograder.errors import NNGradeError
-from autograder.sandbox import IsolationWarning, Zygote, detect_level
+from autograder.sandbox import zygote as sandbox
+from autograder.sandbox.submission import Submission
+from autograder.sandbox.zygote import IsolationWarning, Zygote, detect_level
 from tests.conftest import ROOT, answer_key, with_extra_cell
 
 PROBE = '''
@@ -105,3 +105,38 @@ def test_auto_never_falls_back_to_plain_processes(monkeypatch):
         detect_level("bwrap")
     with pytest.warns(IsolationWarning, match="plain process"):
         assert detect_level("process") == "process"  # only by name
+
+
+def test_importing_the_sandbox_changes_nothing_in_the_graders_environment() -> None:
+    """MPLBACKEND and the rest are given to the zygote and its students, never set in the grader."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os; before = dict(os.environ)\n"
+            "import autograder.sandbox.zygote, autograder.sandbox.submission\n"
+            "changed = sorted(set(os.environ.items()) ^ set(before.items()))\n"
+            "assert not changed, changed")
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-500:]
+
+
+def test_the_zygote_preloads_what_it_is_given_and_nothing_of_the_course() -> None:
+    """The sandbox knows no course: a zygote asked for NumPy alone imports no torch or matplotlib."""
+    from autograder.config import load_config
+
+    config = load_config(ROOT)
+    zyg = Zygote(config, detect_level(config.isolation), [ROOT], preload=("numpy",))
+    try:
+        assert zyg.preloaded == ("numpy",)
+        assert sandbox.zygote_environment(config, ("numpy",), "/rt", "/mpl")["NNGRADE_PRELOAD"] == "numpy"
+        sub = Submission([(0, "import sys\nheavy = sorted(m for m in ('torch', 'matplotlib.pyplot', "
+                              "'sklearn') if m in sys.modules)")], zyg, config)
+        try:
+            assert sub.get("heavy") == []
+        finally:
+            sub.close()
+    finally:
+        zyg.close()

@@ -22,18 +22,18 @@ from typing import Any
 import nbformat
 import pytest
 
-from autograder import cell_outputs
-from autograder.assignment import Assignment
-from autograder.cells import python_source
 from autograder.config import GraderConfig
-from autograder.engine import grade_notebook
-from autograder.nbgrader_hook import write_back
-from autograder.remote import Submission
+from autograder.engine.assignment import Assignment
+from autograder.engine.grade import grade_notebook
+from autograder.integrations.nbgrader_hook import write_back
+from autograder.sandbox import cell_outputs
+from autograder.sandbox.cells import python_source
+from autograder.sandbox.submission import Submission
 from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "jupyter_corpus"
 NOTEBOOKS = sorted(CORPUS.glob("*.ipynb"))
-RUNTIME = ROOT / "autograder" / "_runtime"
+RUNTIME = ROOT / "autograder" / "sandbox" / "runtime"
 IDIOMS = ("%matplotlib inline", "%%time\n", "%timeit ", "%time ", "display(", "from IPython.display import",
           "?\n", "await asyncio.sleep(0)", "!pip list", "Out[", "= _\n", "%%capture", "%config ", "??")
 
@@ -118,8 +118,8 @@ def test_autograded_notebook_holds_what_jupyter_would_show(grader_config: Grader
 @pytest.mark.slow
 def test_corpus_through_real_nbgrader(tmp_path: Path) -> None:
     """`nbgrader autograde` and `generate_feedback` on a JupyterLab-saved notebook: full marks, outputs kept."""
-    from autograder.demo import make_course, submit
-    from autograder.generate import nbgrader
+    from autograder.cli.demo import make_course, submit
+    from autograder.integrations.generate import nbgrader
 
     aid = "a1_perceptron"
     make_course(ROOT, tmp_path, [aid])
@@ -157,7 +157,7 @@ _DRIVER = textwrap.dedent('''
 def _run_cells(*cells: str) -> dict[str, Any]:
     env = dict(os.environ, MPLBACKEND="Agg", IPYTHONDIR="/nonexistent-ipython-dir")
     proc = subprocess.run([sys.executable, "-c", _DRIVER, str(RUNTIME)], input=json.dumps(list(cells)),
-                          capture_output=True, text=True, timeout=120, env=env)
+                          capture_output=True, text=True, timeout=120, env=env, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.splitlines()[-1])
 
@@ -277,7 +277,8 @@ def test_grader_validates_and_caps_outputs() -> None:
                                             ("text/plain", "repr")])], limit)
     assert active == [("display", [("text/plain", "<img src=x onerror=y>")])]  # markdown as text, escaped later
     assert sum(1 for mime, _ in bundles if mime == "image/png") == cell_outputs.MAX_IMAGES
-    assert [item[1] for item in kept if item[0] == "stdout"] == ["a" * 1000 + "\n[... 4000 more characters were dropped]\n"]
+    assert [item[1] for item in kept if item[0] == "stdout"] == [
+        "a" * 1000 + "\n[... 4000 more characters were dropped]\n"]
     assert ("result", [("text/plain", "legacy text")]) in kept
     assert ("result", [("application/json", '{"a": [1, 2]}'), ("text/plain", "{'a': [1, 2]}")]) in kept
     errors = [item for item in kept if item[0] == "error"]

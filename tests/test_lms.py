@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
 from click.testing import CliRunner
 
-from autograder.cli import main
-from autograder.demo import make_course, submit
-from autograder.generate import nbgrader
-from autograder.lms import ClassGrades, StudentScores, canvas_rows, export_csv, moodle_rows, write_rows
-from autograder.mutants import load_mutants
+from autograder.authoring.known_wrong import load_mutants
+from autograder.cli.demo import make_course, submit
+from autograder.cli.main import main
+from autograder.integrations.generate import nbgrader
+from autograder.integrations.gradebook import final_score
+from autograder.integrations.lms import ClassGrades, StudentScores, canvas_rows, export_csv, moodle_rows, write_rows
 from tests.conftest import ROOT, answer_key
 
 AID = "a1_perceptron"
@@ -84,6 +86,14 @@ def test_bad_rename_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and result.output == "error: --rename takes ID=HEADER, not 'oops'\n"
 
 
+def test_late_penalty_is_taken_off_and_floored_at_zero() -> None:
+    """The one late-penalty rule the LMS export and the class report share."""
+    assert final_score(SimpleNamespace(score=10.0, late_submission_penalty=3.0)) == 7.0
+    assert final_score(SimpleNamespace(score=2.0, late_submission_penalty=5.0)) == 0.0
+    assert final_score(SimpleNamespace(score=None, late_submission_penalty=None)) == 0.0
+    assert final_score(SimpleNamespace(score=4.5, late_submission_penalty=None)) == 4.5
+
+
 # ---- a class graded by real nbgrader ----
 
 @pytest.fixture(scope="module")
@@ -93,7 +103,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_course(ROOT, course, [AID])
     nbgrader(["generate_assignment", AID, "--force", "--log-level=WARN"], course)
     key = answer_key(AID)
-    mutants = {m.name: m for m in load_mutants(ROOT, AID)}
+    mutants = {m.name: m for m in load_mutants(AID)}
     release = (course / "release" / AID / f"{AID}.ipynb").read_text()
     with open(course / "students.csv", "w", newline="", encoding="utf-8") as f:  # one nbgrader call for all
         writer = csv.writer(f)
@@ -139,7 +149,7 @@ def test_canvas_export_matches_gradebook(course: Path, tmp_path: Path, grade) ->
     assert "still need manual grading" in result.output  # the free response awaits a person
     scores, top = gradebook_scores(course)
     key = grade(AID, answer_key(AID))
-    strict = grade(AID, next(m for m in load_mutants(ROOT, AID) if m.name == "step_strict").apply(answer_key(AID)))
+    strict = grade(AID, next(m for m in load_mutants(AID) if m.name == "step_strict").apply(answer_key(AID)))
     assert 0 < strict.score < key.score == key.max_score
     # nbgrader counts the never-graded submission as 0; the export leaves it blank and names it
     assert scores == {"ada": key.score, "grace": strict.score, "alan": 0.0, "kurt": None, "emmy": 0.0}

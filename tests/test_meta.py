@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from autograder.assignment import Assignment
-from autograder.cli import main
-from autograder.generate import assignment_ids
+from autograder.cli.main import main
+from autograder.engine.assignment import Assignment
+from autograder.integrations.generate import assignment_ids
 from tests.conftest import ROOT
 
 

@@ -14,7 +14,8 @@ import autograder.engine.assignment
 import autograder.engine.cache
 import autograder.engine.grade
 import autograder.integrations.batch
-from autograder.authoring.mutation import KINDS, make_mutants, mutate_function, run_mutation
+from autograder.authoring.mutation import run_mutation
+from autograder.authoring.mutators import KINDS, make_mutants, mutate_function
 from autograder.config import load_config
 from autograder.engine.assignment import SUITES_DIR
 from tests.conftest import ROOT, answer_key

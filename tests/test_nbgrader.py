@@ -10,10 +10,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.assignment import SUITES_DIR
-from autograder.demo import make_course, submit
-from autograder.generate import nbgrader
-from autograder.mutants import load_mutants
+from autograder.authoring.known_wrong import load_mutants
+from autograder.cli.demo import make_course, submit
+from autograder.engine.assignment import SUITES_DIR
+from autograder.integrations.generate import nbgrader
 from tests.conftest import ROOT, answer_key
 
 pytestmark = pytest.mark.slow
@@ -30,7 +30,7 @@ def course(tmp_path_factory):
     make_course(ROOT, course, [AID])
     key = answer_key(AID)
     submit(course, "key", AID, nbformat.writes(key))
-    mutant = next(m for m in load_mutants(ROOT, AID) if m.name == "step_strict")
+    mutant = next(m for m in load_mutants(AID) if m.name == "step_strict")
     submit(course, "strict", AID, nbformat.writes(mutant.apply(key)))
     release = (ROOT / "release" / AID / f"{AID}.ipynb").read_text()
     submit(course, "blank", AID, release)

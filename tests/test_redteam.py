@@ -19,12 +19,14 @@ that would be dangerous without a sandbox (signals to every process, fork storms
 and connections that must fail) are skipped where only the ``process`` level is available.
 
 Student code reaches the engine's own worker by walking up its stack to the frame whose
-``self`` is the worker's ``Student`` object (``_WORKER`` below), and the engine's codec as
-``sys.modules["codec"]``: both are ordinary objects in the student's own process.
+``self`` is the worker's ``Student`` object (``_WORKER`` below), and the engine's codec and
+frames as ``sys.modules["codec"]`` and ``sys.modules["protocol"]``: all are ordinary objects in
+the student's own process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -35,24 +37,26 @@ import tempfile
 import textwrap
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 import numpy as np
 import pytest
 from nbformat.notebooknode import NotebookNode
 
-from autograder import remote, sandbox
-from autograder._runtime import codec
-from autograder.assignment import SUITES_DIR, Assignment
 from autograder.config import GraderConfig
-from autograder.engine import Graded, grade_notebook
-from autograder.remote import Submission
-from autograder.results import render_part
-from autograder.sandbox import Zygote, shared_zygote
-from tests.conftest import ROOT, answer_key, release, sandbox_level, with_cell_source, with_extra_cell
+from autograder.engine.assignment import SUITES_DIR, Assignment
+from autograder.engine.grade import Graded, grade_notebook
+from autograder.engine.results import render_part
+from autograder.sandbox import submission as remote
+from autograder.sandbox import zygote as sandbox
+from autograder.sandbox.runtime import codec
+from autograder.sandbox.submission import Submission
+from autograder.sandbox.zygote import Zygote, shared_zygote
+from tests.conftest import FIND_WORKER, ROOT, answer_key, release, sandbox_level, with_cell_source, with_extra_cell
 
 pytestmark = pytest.mark.slow
 AID = "a1_perceptron"
@@ -178,10 +182,8 @@ def _reap(marker: str) -> None:
                 os.kill(ppid, signal.SIGKILL)
         except (OSError, ValueError, IndexError):
             pass
-        try:
+        with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
 
 
 def _course_digest() -> dict[str, str]:
@@ -202,24 +204,14 @@ def _course_digest() -> dict[str, str]:
 # --- student-side building blocks ------------------------------------------------------------
 
 # the engine's worker, found from student code: the frame whose `self` is the Student object
-_WORKER = '''
-import sys as _sys
-def _worker():
-    f = _sys._getframe()
-    while f is not None:
-        s = f.f_locals.get("self")
-        if s is not None and hasattr(s, "sock") and hasattr(s, "handles"):
-            return f.f_globals, s
-        f = f.f_back
-    raise RuntimeError("worker not found")
-'''
+_WORKER = FIND_WORKER
 
 _SECRET_PATHS = [
     str(ROOT / "source" / AID / f"{AID}.ipynb"),
     str(ROOT / "solutions" / AID / f"{AID}.ipynb"),
     str(SUITES_DIR / AID / "test_step.py"),
     str(SUITES_DIR / AID / "_reference.py"),
-    str(ROOT / "autograder" / "remote.py"),
+    str(ROOT / "autograder" / "sandbox" / "submission.py"),
     str(ROOT / "nbgrader_config.py"),
     str(ROOT / "pyproject.toml"),
     "/proc/1/root" + str(SUITES_DIR / AID / "_reference.py"),
@@ -376,7 +368,7 @@ def pickle_global_reply(ctx: Ctx) -> NotebookNode:
     target = ctx.out() / "pwned-by-pickle"
     return _with_predict(_fill('''
         import os, sys, pickle, struct
-        _codec = sys.modules["codec"]
+        _codec = sys.modules["protocol"]
         class Payload:
             def __reduce__(self):
                 return (os.mkdir, ("@TARGET@",))
@@ -396,7 +388,7 @@ def pickle_global_reply(ctx: Ctx) -> NotebookNode:
 def malformed_replies(ctx: Ctx) -> NotebookNode:
     return _with_predict('''
         import sys, struct
-        _codec = sys.modules["codec"]
+        _codec = sys.modules["protocol"]
         _orig_dumps = _codec.dumps
         def _dumps(tree):
             text = repr(tree)[:2000]
@@ -1197,7 +1189,7 @@ def _all_malformed(graded: Graded) -> None:
 
 
 def _noted(graded: Graded, text: str) -> None:
-    assert any(text in n for n in graded.result.notes), graded.result.notes
+    assert any(text in n.text for n in graded.result.notes), graded.result.notes
 
 
 def _assert_absent(path: Path) -> None:
@@ -1323,8 +1315,8 @@ def test_nbgrader_autograde_hooks_spoofs_and_late_daemon() -> None:
     read another student's submission (its predict is right only if it could)."""
     from nbgrader.api import Gradebook
 
-    from autograder.demo import make_course, submit
-    from autograder.generate import nbgrader
+    from autograder.cli.demo import make_course, submit
+    from autograder.integrations.generate import nbgrader
 
     course = _outside_dir() / "course"
     marker = f"nngrade-redteam-{uuid.uuid4().hex[:12]}"
@@ -1573,7 +1565,7 @@ def test_proc_shows_only_the_students_own_processes(grader_config: GraderConfig)
 def test_hidden_folder_inside_the_interpreter_stays_hidden(grader_config: GraderConfig,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """Models ``pip install nngrade``: the package (and its hidden suites) lives under sys.prefix."""
-    import autograder.sandbox as sandbox
+    import autograder.sandbox.zygote as sandbox
 
     prefix = _outside_dir()  # stands in for the venv
     try:

@@ -11,6 +11,7 @@ tampering, and grading as root.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -21,12 +22,12 @@ from typing import Any
 
 import pytest
 
-from autograder import integrity
-from autograder.assignment import Assignment, prepare
 from autograder.config import GraderConfig
-from autograder.engine import grade_notebook
-from autograder.remote import Submission
-from autograder.sandbox import shared_zygote
+from autograder.engine import integrity
+from autograder.engine.assignment import Assignment, prepare
+from autograder.engine.grade import grade_notebook
+from autograder.sandbox.submission import Submission
+from autograder.sandbox.zygote import shared_zygote
 from tests.conftest import ROOT, answer_key, sandbox_level, with_extra_cell
 
 AID = "a1_perceptron"
@@ -49,7 +50,7 @@ def _asg() -> Assignment:
 def _course_digest() -> str:
     h = hashlib.sha256()
     for folder in (ROOT / "source" / AID, ROOT / "release" / AID, ROOT / "solutions" / AID,
-                   ROOT / "autograder" / "suites" / AID, ROOT / "autograder" / "_runtime"):
+                   ROOT / "autograder" / "suites" / AID, ROOT / "autograder" / "sandbox" / "runtime"):
         for path in sorted(folder.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 h.update(str(path).encode() + hashlib.sha256(path.read_bytes()).digest())
@@ -78,7 +79,7 @@ def _honest_next(config: GraderConfig) -> None:
 
 
 def _sandboxed_levels() -> list[Any]:
-    from autograder import sandbox
+    from autograder.sandbox import zygote as sandbox
 
     return [pytest.param(level, marks=pytest.mark.skipif(not works(), reason=f"{level} is not available here"))
             for level, works in (("bwrap", sandbox._bwrap_works), ("namespaces", sandbox._unshare_works))]
@@ -311,7 +312,7 @@ def test_suites_are_read_and_pinned_before_the_student_runs(tmp_path: Path) -> N
 def test_grading_refuses_when_the_suites_do_not_match(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                       grader_config: GraderConfig) -> None:
     lock = tmp_path / "digests.json"
-    lock.write_text('{"%s": "%s"}' % (AID, "0" * 64))
+    lock.write_text(json.dumps({AID: "0" * 64}))
     monkeypatch.setattr(integrity, "LOCK_FILE", lock)
     monkeypatch.setattr(integrity.verify, "__defaults__", (lock,))
     spawned: list[Any] = []

@@ -8,8 +8,8 @@ import re
 import nbformat
 import pytest
 
-from autograder.assignment import Assignment, is_test_cell, nbgrader_meta, part_of
-from autograder.generate import assignment_ids
+from autograder.engine.assignment import Assignment, is_test_cell, nbgrader_meta, part_of
+from autograder.integrations.generate import assignment_ids
 from tests.conftest import ROOT
 
 ASSIGNMENTS = assignment_ids(ROOT)

@@ -11,11 +11,14 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from autograder.assignment import SUITES_DIR
-from autograder.class_report import build_report, check_stats, collect, flags_of
-from autograder.cli import main
-from autograder.nbgrader_hook import RESULTS_DIR
-from autograder.results import CheckResult, PartResult, SubmissionResult
+from autograder.cli.main import main
+from autograder.codes import Note, NoteCode
+from autograder.engine.assignment import SUITES_DIR
+from autograder.engine.cache import RESULTS_DIR
+from autograder.engine.results import CheckResult, PartResult, SubmissionResult
+from autograder.reports.class_checks import check_stats
+from autograder.reports.class_flags import flags_of
+from autograder.reports.class_report import build_report, collect
 from tests import browser
 from tests.conftest import ROOT
 from tests.report_class import AID, FLAGGED, build_graded_class, expected_failures
@@ -35,7 +38,7 @@ def _check(check_id: str, passed: bool, kind: str = "ok", message: str = "", cas
                        kind="ok" if passed else kind)
 
 
-def _result(student: str, checks: list[CheckResult], notes: tuple[str, ...] = (), seconds: float = 1.0
+def _result(student: str, checks: list[CheckResult], notes: tuple[Note, ...] = (), seconds: float = 1.0
             ) -> SubmissionResult:
     parts = {}
     for c in checks:
@@ -62,7 +65,7 @@ def test_check_stats_count_submissions_and_sort_by_rate():
     results = [
         _result("a", [_check("p::one", False, "failed", "wrong", case="1"),
                       _check("p::one", False, "failed", "wrong", case="2"), _check("p::two", True)]),
-        _result("b", [_check("p::one", False, "student_error", "`f` raised NotImplementedError"),
+        _result("b", [_check("p::one", False, "not_attempted", "`f` raised NotImplementedError"),
                       _check("p::two", False, "failed", "off by one")]),
         _result("c", [_check("p::one", True), _check("p::two", True)]),
         _result("d", [_check("q::*", False, "crashed", "died")]),
@@ -81,7 +84,8 @@ def test_flags_name_what_needs_a_person():
         _check("p::two", False, "grader_error", "the grader hit an internal error"),
         _check("p::three", False, "failed", "wrong"),
         _check("q::*", False, "tampered", "the graded cell 'test_q' is missing"),
-    ], notes=("locked cell 'imports' was edited; the original was run", "`f`: `f` raised Timeout"))
+    ], notes=(Note(NoteCode.LOCKED_CELL_EDITED, "locked cell 'imports' was edited; the original was run"),
+             Note(NoteCode.CALL_CRASHED, "`f`: `f` raised Timeout")))
     flags = flags_of(result, ["p::two[]: Traceback (most recent call last):\n  ...\nKeyError: 'w'"])
     assert [(f.category, f.reason) for f in flags] == [
         ("timed out", "`f` did not finish within 2 s (p::one)"),
@@ -152,7 +156,7 @@ def _all_checks(course: Path) -> set[str]:
 def test_csv_rows(graded):
     course, _, csv_path = graded
     rows = _csv_rows(csv_path)
-    expected = expected_failures(ROOT, _all_checks(course))
+    expected = expected_failures(_all_checks(course))
     assert set(rows) == set(expected) | {"malformed"}
     for student, fails in expected.items():
         row = rows[student]
@@ -179,7 +183,7 @@ def test_csv_rows(graded):
 @pytest.mark.slow
 def test_failure_rates_sorted_with_the_mistakes_of_the_class(graded):
     course, html_path, _ = graded
-    expected = expected_failures(ROOT, _all_checks(course))
+    expected = expected_failures(_all_checks(course))
     report = collect(course, AID)
     for stat in report.checks:
         ran = [s for s in expected if not (s == "tampered" and stat.part == "update")]

@@ -20,34 +20,26 @@ from typing import Any
 import nbformat
 import pytest
 
-from autograder import cache, remote
-from autograder._runtime import codec
-from autograder.assignment import Assignment
-from autograder.batch import find_submissions, grade_batch
+from autograder.cli.demo import make_course, submit
 from autograder.config import GraderConfig
-from autograder.demo import make_course, submit
-from autograder.engine import GRADER, STUDENT, Graded, grade_notebook
+from autograder.engine import cache
+from autograder.engine.assignment import Assignment
+from autograder.engine.grade import GRADER, STUDENT, Graded, grade_notebook
+from autograder.engine.integrity import SuiteSnapshot
 from autograder.errors import NNGradeError
-from autograder.generate import nbgrader
-from autograder.integrity import SuiteSnapshot
-from autograder.sandbox import shared_zygote
-from tests.conftest import ROOT, answer_key, with_cell_source, with_extra_cell
+from autograder.integrations.batch import find_submissions, grade_batch
+from autograder.integrations.generate import nbgrader
+from autograder.sandbox.process import StudentProcess
+from autograder.sandbox.runtime import protocol
+from autograder.sandbox.zygote import shared_zygote
+from tests.conftest import FIND_WORKER, ROOT, answer_key, with_cell_source, with_extra_cell
 
 pytestmark = pytest.mark.slow
 A1, A2 = "a1_perceptron", "a2_xor_backprop"
 _ASSIGNMENTS: dict[str, Assignment] = {}
 
 # the engine's worker, found from student code (as in test_redteam): its Student object and globals
-WORKER = '''
-import sys as _sys
-def _worker():
-    f = _sys._getframe()
-    while f is not None:
-        s = f.f_locals.get("self")
-        if s is not None and hasattr(s, "sock") and hasattr(s, "handles"):
-            return f.f_globals, s
-        f = f.f_back
-    raise RuntimeError("worker not found")
+WORKER = FIND_WORKER + '''
 W, S = _worker()
 _orig_handle = type(S).handle
 '''
@@ -108,7 +100,7 @@ def test_bad_greeting_is_the_graders_fault(grader_config: GraderConfig, monkeypa
     def spawn(self: Any, settings: dict[str, Any]) -> Any:
         pids, status, sock = real_spawn(self, settings)
         fake, theirs = socket.socketpair()
-        theirs.sendall(codec.dumps([["not", "a", "greeting"]]))
+        theirs.sendall(protocol.dumps([["not", "a", "greeting"]]))
         sock.close()
         killed.append(pids)
         return pids, status, fake
@@ -131,7 +123,7 @@ def test_no_process_at_all_is_the_graders_fault(grader_config: GraderConfig,
     def refuse(self: Any, *args: Any) -> None:
         raise NNGradeError("could not start a sandboxed student process: failed (pids)")
 
-    monkeypatch.setattr(remote._Process, "__init__", refuse)
+    monkeypatch.setattr(StudentProcess, "__init__", refuse)
     graded = _grade(A1, answer_key(A1), grader_config)
     monkeypatch.undo()
     assert graded.cause == GRADER and graded.result.score == 0
@@ -257,8 +249,8 @@ def test_batch_grades_everyone_around_malformed_notebooks(tmp_path: Path, grader
     submit(course, "d_huge", A1, key + " " * 400_000)
     submit(course, "e_key", A1, key)
     limit = 400_000  # stands in for the 64 MiB default
-    monkeypatch.setattr("autograder.batch.MAX_NOTEBOOK_BYTES", limit)  # read at most this
-    monkeypatch.setattr("autograder.assignment.MAX_NOTEBOOK_BYTES", limit)
+    monkeypatch.setattr("autograder.integrations.batch.MAX_NOTEBOOK_BYTES", limit)  # read at most this
+    monkeypatch.setattr("autograder.engine.assignment.MAX_NOTEBOOK_BYTES", limit)
     jobs = find_submissions(course, A1)
     assert [j.student for j in jobs if j.problem] == ["c_binary", "d_huge"]
     items = {it.job.student: it for it in grade_batch(course, grader_config, jobs, workers=1)}
@@ -305,13 +297,14 @@ def test_nbgrader_autograde_goes_on_past_forged_metadata(tmp_path: Path) -> None
         assert grades.get(student) == 21, (student, grades, log[-3000:])
     assert "d_deep" not in grades or grades["d_deep"] == 0
     saved = json.loads((course / ".nngrade/results" / A1 / "b_duplicated.json").read_text())
-    assert any("repeats the grade id 'test_step'" in n for n in saved["notes"]), saved["notes"]
+    assert any("repeats the grade id 'test_step'" in n["text"] for n in saved["notes"]), saved["notes"]
     saved = json.loads((course / ".nngrade/results" / A1 / "c_forged.json").read_text())
-    assert any("forged_task" in n for n in saved["notes"]) and any("why_not_xor" in n for n in saved["notes"])
+    texts = [n["text"] for n in saved["notes"]]
+    assert any("forged_task" in t for t in texts) and any("why_not_xor" in t for t in texts)
 
 
 def test_gradescope_malformed_notebooks(tmp_path: Path) -> None:
-    from autograder.gradescope import build_zip
+    from autograder.integrations.gradescope import build_zip
     from tests.test_gradescope import run_gradescope
 
     zip_path = build_zip(ROOT, A1, tmp_path / "autograder.zip")

@@ -11,10 +11,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.class_report import collect, write_report
-from autograder.nbgrader_hook import RESULTS_DIR
-from autograder.results import CheckResult, PartResult, SubmissionResult
-from autograder.similarity import THRESHOLD, compare, solution_code
+from autograder.engine.cache import RESULTS_DIR
+from autograder.engine.results import CheckResult, PartResult, SubmissionResult
+from autograder.reports.class_report import collect, write_report
+from autograder.reports.similarity import THRESHOLD, compare, solution_code
 from tests.conftest import ROOT, answer_key, release, with_extra_cell
 from tests.similar_a1 import COPIER, INDEPENDENT, ORIGINAL, notebook
 

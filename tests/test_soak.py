@@ -9,15 +9,15 @@ from __future__ import annotations
 import os
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import nbformat
 import pytest
 
-from autograder.batch import find_submissions, grade_batch
-from autograder.demo import make_course, submit
-from autograder.engine import GRADER
+from autograder.cli.demo import make_course, submit
+from autograder.engine.grade import GRADER
+from autograder.integrations.batch import find_submissions, grade_batch
 from tests.conftest import ROOT, answer_key, release, with_cell_source, with_extra_cell
 from tests.test_redteam import (
     _BOMB,

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta
 
 import pytest
 
-import autograder.assignment
-import autograder.cache
-import autograder.engine
-from autograder.assignment import SUITES_DIR, Assignment
-from autograder.engine import grade_notebook
-from autograder.mutants import load_mutants
-from autograder.nbgrader_hook import past_due
-from autograder.results import VISIBILITIES, CheckResult, PartResult, render_part
+import autograder.engine.assignment
+import autograder.engine.cache
+import autograder.engine.grade
+from autograder.authoring.known_wrong import load_mutants
+from autograder.engine.assignment import Assignment
+from autograder.engine.grade import grade_notebook
+from autograder.engine.results import VISIBILITIES, CheckResult, PartResult, render_part
+from autograder.integrations.nbgrader_hook import past_due
 from autograder.testing import points
-from tests.conftest import ROOT, answer_key
+from tests.conftest import ROOT, answer_key, copy_suites, replace_once
 
 AID = "a1_perceptron"
 
@@ -56,7 +55,7 @@ def test_feedback_shows_hidden_checks_by_title_and_score_only():
 
 
 def test_gradescope_results_carry_visibility_and_the_hint_after_the_due_date():
-    from autograder.results import SubmissionResult
+    from autograder.engine.results import SubmissionResult
 
     part = PartResult("p", "test_p", 3.0, (_check("secret", "hidden"), _check("answer", hint_after_due=True),
                                            _check("ok", "after_published", passed=True)))
@@ -89,20 +88,13 @@ def test_past_due_reads_the_gradebooks_due_date(tmp_path):
 @pytest.mark.slow
 def test_a_suites_visibility_reaches_the_check_results(tmp_path, monkeypatch, grader_config):
     """A suite marks step_at_zero hidden and its hint as naming the solution; the strict mutant fails it."""
-    suites = tmp_path / "suites"
-    suites.mkdir()
-    for name in ("__init__.py", "pytest.ini"):
-        shutil.copy(SUITES_DIR / name, suites / name)
-    shutil.copytree(SUITES_DIR / AID, suites / AID, ignore=shutil.ignore_patterns("__pycache__"))
-    step = suites / AID / "test_step.py"
-    text = step.read_text()
+    suites = copy_suites(tmp_path, AID)
     old = 'hint="The neuron fires at exactly zero: compare with `z >= 0`, not `z > 0`.")'
-    assert text.count(old) == 1
-    step.write_text(text.replace(old, old[:-1] + ', visibility="hidden", hint_names_solution=True)'))
-    monkeypatch.setattr(autograder.engine, "verify_suites", lambda snapshot: None)
-    monkeypatch.setattr(autograder.assignment, "SUITES_DIR", suites)
-    monkeypatch.setattr(autograder.cache, "SUITES_DIR", suites)
-    strict = next(m for m in load_mutants(ROOT, AID) if m.name == "step_strict")
+    replace_once(suites / AID / "test_step.py", old, old[:-1] + ', visibility="hidden", hint_names_solution=True)')
+    monkeypatch.setattr(autograder.engine.grade, "verify_suites", lambda snapshot: None)
+    monkeypatch.setattr(autograder.engine.assignment, "SUITES_DIR", suites)
+    monkeypatch.setattr(autograder.engine.cache, "SUITES_DIR", suites)
+    strict = next(m for m in load_mutants(AID) if m.name == "step_strict")
     result = grade_notebook(strict.apply(answer_key(AID)), Assignment.load(ROOT, AID), grader_config).result
     checks = {c.check_id: c for c in result.part("step").checks}
     at_zero = checks["step::test_step_at_zero"]

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402
 
-from autograder.cli import main as nngrade  # noqa: E402
+from autograder.cli.main import main as nngrade  # noqa: E402
 from tests import browser  # noqa: E402
 from tests.report_class import AID, build_graded_class  # noqa: E402
 

@@ -53,16 +53,17 @@ def sequential(params: dict[str, np.ndarray], dropout: float = 0.0) -> nn.Sequen
     """A float32 ``Linear -> ReLU [-> Dropout] -> Linear`` holding ``params`` (to send to the student)."""
     h, d = params["W1"].shape
     k = params["W2"].shape[0]
-    layers: list[nn.Module] = [nn.Linear(d, h), nn.ReLU()]
+    first, last = nn.Linear(d, h), nn.Linear(h, k)
+    layers: list[nn.Module] = [first, nn.ReLU()]
     if dropout > 0:
         layers.append(nn.Dropout(dropout))
-    layers.append(nn.Linear(h, k))
+    layers.append(last)
     net = nn.Sequential(*layers)
     with torch.no_grad():
-        net[0].weight.copy_(torch.from_numpy(params["W1"]))
-        net[0].bias.copy_(torch.from_numpy(params["b1"]))
-        net[-1].weight.copy_(torch.from_numpy(params["W2"]))
-        net[-1].bias.copy_(torch.from_numpy(params["b2"]))
+        first.weight.copy_(torch.from_numpy(params["W1"]))
+        first.bias.copy_(torch.from_numpy(params["b1"]))
+        last.weight.copy_(torch.from_numpy(params["W2"]))
+        last.bias.copy_(torch.from_numpy(params["b2"]))
     return net
 
 
@@ -167,8 +168,8 @@ def expect_moved(log: dict[str, Any], device: torch.device, what: str) -> None:
         landed.setdefault((number, role), set()).add(torch.device(where).type)
     for number in range(log["batches"]):
         for role in ("inputs", "labels"):
-            seen = landed.get((number, role))
-            expect(seen is not None, f"{what}: the {role} of batch {number + 1} were never moved with "
+            seen = landed.get((number, role), set())
+            expect(bool(seen), f"{what}: the {role} of batch {number + 1} were never moved with "
                                      f".to(device) (device was {device.type})")
             expect(device.type in seen, f"{what}: the {role} of batch {number + 1} were moved to "
                                         f"{sorted(seen)}, not to the given device {device.type}")

@@ -59,8 +59,8 @@ def _drawn(svg: str) -> tuple[list[np.ndarray], set[str]]:
             numbers = [float(v) for v in _NUMBER.findall(d)]
             if len(numbers) >= 4 and len(numbers) % 2 == 0:
                 sequences.append(np.array(numbers).reshape(-1, 2))
-        marks = [(u.get("x"), u.get("y")) for u in group.iter(f"{_SVG}use")]
-        marks = [(float(x), float(y)) for x, y in marks if x is not None and y is not None]
+        placed = [(u.get("x"), u.get("y")) for u in group.iter(f"{_SVG}use")]
+        marks = [(float(x), float(y)) for x, y in placed if x is not None and y is not None]
         if len(marks) >= 2:
             sequences.append(np.array(marks))
     texts = {" ".join("".join(t.itertext()).split()) for t in root.iter(f"{_SVG}text")}
