@@ -57,16 +57,6 @@ class NoteCode(str, Enum):
         return self.value
 
 
-# the notes that mean a person should look at the submission, and the report's name for each
-NOTE_FLAGS: dict[NoteCode, str] = {
-    NoteCode.LOCKED_CELL_EDITED: "tampered",
-    NoteCode.LOCKED_CELL_MISSING: "tampered",
-    NoteCode.DUPLICATE_ID: "tampered",
-    NoteCode.CELL_TIMED_OUT: "timed out",
-    NoteCode.CELL_CRASHED: "crashed",
-}
-
-
 @dataclass(frozen=True)
 class Note:
     """One thing the grader wants a person (and the student) to know about a submission."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.codes import NOTE_FLAGS, Kind
+from autograder.codes import Kind, NoteCode
 from autograder.engine.assignment import SubmissionError, read_notebook
 from autograder.engine.results import SubmissionResult
 from autograder.reports.class_model import Flag
@@ -22,6 +22,14 @@ FLAG_KINDS: dict[Kind, str] = {
     Kind.TAMPERED: "tampered",
     Kind.MALFORMED: "malformed",
     Kind.GRADER_ERROR: "grader error",
+}
+# the notes that mean a person should look at the submission, and the report's name for each
+NOTE_FLAGS: dict[NoteCode, str] = {
+    NoteCode.LOCKED_CELL_EDITED: "tampered",
+    NoteCode.LOCKED_CELL_MISSING: "tampered",
+    NoteCode.DUPLICATE_ID: "tampered",
+    NoteCode.CELL_TIMED_OUT: "timed out",
+    NoteCode.CELL_CRASHED: "crashed",
 }
 MAX_REASON = 300
 
