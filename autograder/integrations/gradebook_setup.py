@@ -31,7 +31,7 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from autograder.codes import Note, NoteCode
 from autograder.errors import NNGradeError
-from autograder.integrations.nbgrader_sanitize import add_notes
+from autograder.integrations.nbgrader_sanitize import add_notes, per_run
 
 log = logging.getLogger("nngrade")
 
@@ -119,6 +119,20 @@ def release_form(source: str) -> str:
     return str(cell.source)
 
 
+def source_cells(db_url: str, notebook: Any, assignment: Any) -> dict[str, str]:
+    """grade id -> source of every source cell the gradebook holds for this notebook ({} when none).
+
+    Raises:
+        Exception: the gradebook could not be opened (nbgrader's own errors).
+    """
+    with Gradebook(db_url) as gb:
+        try:
+            cells = gb.find_notebook(str(notebook), str(assignment)).source_cells
+        except MissingEntry:
+            return {}
+        return {str(c.name): c.source for c in cells if isinstance(c.source, str)}
+
+
 class RestoreHiddenTests(NbGraderPreprocessor):
     """Give an untouched test cell back its hidden region before ``OverwriteCells`` checks it.
 
@@ -129,35 +143,33 @@ class RestoreHiddenTests(NbGraderPreprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         info = resources.get("nbgrader", {})
-        try:
-            gb = Gradebook(info["db_url"])
+        try:  # autograde never changes source cells: read once per run (each cell once, in one query)
+            key = ("source cells", info["db_url"], info.get("notebook"), info.get("assignment"))
+            sources = per_run(self, key, lambda: source_cells(info["db_url"], info.get("notebook"),
+                                                              info.get("assignment")))
         except Exception:
             return nb, resources
         notes: list[Note] = []
-        with gb:
-            for cell in nb.cells:
-                meta = cell.get("metadata", {}).get("nbgrader", {})
-                gid = meta.get("grade_id") if isinstance(meta, dict) else None
-                if not isinstance(gid, str) or not meta.get("locked") or cell.get("cell_type") != "code":
-                    continue
-                try:
-                    original = gb.find_source_cell(gid, info["notebook"], info["assignment"]).source
-                except (MissingEntry, KeyError):
-                    continue
-                if original == cell.source:
-                    continue
-                try:
-                    released = release_form(original) if "HIDDEN TESTS" in original else original
-                except RuntimeError:
-                    released = original
-                if cell.source == released:
-                    cell.source = original
-                elif meta.get("grade"):
-                    notes.append(Note(NoteCode.GRADED_CELL_RESTORED,
-                                      f"the graded cell {gid!r} was edited; the original was restored and graded"))
-                else:
-                    notes.append(Note(NoteCode.LOCKED_CELL_EDITED,
-                                      f"locked cell {gid!r} was edited; the original was run"))
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            gid = meta.get("grade_id") if isinstance(meta, dict) else None
+            if not isinstance(gid, str) or not meta.get("locked") or cell.get("cell_type") != "code":
+                continue
+            original = sources.get(gid)
+            if original is None or original == cell.source:
+                continue
+            try:
+                released = release_form(original) if "HIDDEN TESTS" in original else original
+            except RuntimeError:
+                released = original
+            if cell.source == released:
+                cell.source = original
+            elif meta.get("grade"):
+                notes.append(Note(NoteCode.GRADED_CELL_RESTORED,
+                                  f"the graded cell {gid!r} was edited; the original was restored and graded"))
+            else:
+                notes.append(Note(NoteCode.LOCKED_CELL_EDITED,
+                                  f"locked cell {gid!r} was edited; the original was run"))
         if notes:  # the engine adds them to the result (see nbgrader_sanitize.take_notes)
             add_notes(nb, notes)
         return nb, resources

@@ -26,14 +26,14 @@ from autograder.engine.cache import save_result
 from autograder.engine.grade import GRADER, Graded
 from autograder.engine.results import render_part, render_summary
 from autograder.errors import NNGradeError
-from autograder.integrations.nbgrader_sanitize import take_notes
+from autograder.integrations.nbgrader_sanitize import per_run, run_assignment, take_notes
 from autograder.integrations.prefetch import grade_for_nbgrader
 from autograder.sandbox.cell_outputs import to_nbformat
 from autograder.sandbox.submission import CellRun
 
 # the results store lives in the engine (one store for the cache and the reports); these names stay here
 # for the callers that read results beside the gradebook
-__all__ = ["GradeInSandbox", "outputs_of", "past_due", "write_back"]
+__all__ = ["GradeInSandbox", "due_date", "outputs_of", "past_due", "write_back"]
 
 
 def outputs_of(run: CellRun | None) -> list[NotebookNode]:
@@ -78,18 +78,28 @@ def write_back(nb: NotebookNode, graded: Graded, assignment: Assignment, after_d
         cell.execution_count = None
 
 
-def past_due(db_url: str, assignment_id: str, now: datetime | None = None) -> bool:
-    """Whether the assignment's nbgrader due date has passed (False without one, or without a gradebook)."""
+def due_date(db_url: str, assignment_id: str) -> datetime | None:
+    """The assignment's nbgrader due date (naive UTC), or None without one or without a gradebook."""
     from nbgrader.api import Gradebook
 
     try:
         with Gradebook(db_url) as gb:
-            due = gb.find_assignment(assignment_id).duedate
+            due: datetime | None = gb.find_assignment(assignment_id).duedate
     except Exception:  # no gradebook, no such assignment: nothing says the due date is behind us
-        return False
+        return None
+    return due
+
+
+def due_passed(due: datetime | None, now: datetime | None = None) -> bool:
+    """Whether a due date (naive UTC, as nbgrader keeps it) has passed; False without one."""
     if due is None:
         return False
-    return (now or datetime.now(timezone.utc).replace(tzinfo=None)) >= due  # nbgrader keeps naive UTC
+    return (now or datetime.now(timezone.utc).replace(tzinfo=None)) >= due
+
+
+def past_due(db_url: str, assignment_id: str, now: datetime | None = None) -> bool:
+    """Whether the assignment's nbgrader due date has passed (False without one, or without a gradebook)."""
+    return due_passed(due_date(db_url, assignment_id), now)
 
 
 class GradeInSandbox(NbGraderPreprocessor):
@@ -101,9 +111,13 @@ class GradeInSandbox(NbGraderPreprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         info = resources.get("nbgrader", {})
+        # what is the same for every notebook of this nbgrader run is read once per run
         course_root = find_course_root(Path.cwd())
-        config = load_config(course_root, isolation=self.isolation or None, device=self.device or None)
-        assignment = Assignment.load(course_root, info["assignment"])
+        config = per_run(self, ("config", str(course_root), self.isolation, self.device), lambda: load_config(
+            course_root, isolation=self.isolation or None, device=self.device or None))
+        assignment = run_assignment(self, str(info["assignment"]))
+        db_url = str(info.get("db_url", ""))
+        due = per_run(self, ("due", db_url, assignment.id), lambda: due_date(db_url, assignment.id))
         sanitized = take_notes(nb)  # what SanitizeSubmission removed from this submission, and why
         # the first notebook of a run grades the rest of the class in parallel (autograder.integrations.prefetch)
         graded = grade_for_nbgrader(self, nb, assignment, config, str(info.get("student", "")),
@@ -115,7 +129,7 @@ class GradeInSandbox(NbGraderPreprocessor):
         if sanitized:
             graded = dataclasses.replace(graded, result=dataclasses.replace(
                 graded.result, notes=sanitized + graded.result.notes))
-        write_back(nb, graded, assignment, past_due(str(info.get("db_url", "")), assignment.id))
+        write_back(nb, graded, assignment, due_passed(due))
         save_result(course_root, graded)
         res = graded.result
         self.log.info("nngrade: %s %s scored %g/%g (%s, %.2f s)", res.student, res.assignment,

@@ -14,22 +14,112 @@ carrying a task cell's metadata), metadata that does not validate. Each removal 
 kept in the notebook's metadata (``nngrade_notes``), which ``GradeInSandbox`` adds to the
 result. ``CheckCellMetadataSafely`` replaces ``CheckCellMetadata``: whatever still fails to
 validate is treated the same way instead of raising.
+
+Both validate with :class:`MetadataCheck`, nbgrader's own validator with its JSON schema checked
+once per process (``jsonschema.validate``, which nbgrader calls for every cell, checks the schema
+itself against the meta-schema on every call: about 90% of nbgrader's metadata validation).
+Things that are the same for every notebook of one ``nbgrader autograde`` run (the assignment,
+the grader settings, gradebook rows) are read once per run: :func:`per_run`.
 """
 
 from __future__ import annotations
 
+import functools
 import traceback
+import weakref
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from jsonschema import validators
+from jsonschema.exceptions import best_match
 from nbformat.notebooknode import NotebookNode
-from nbgrader.nbgraderformat import MetadataValidator
+from nbgrader.nbgraderformat import MetadataValidator, SchemaTooNewError, SchemaTooOldError
+from nbgrader.nbgraderformat.common import BaseMetadataValidator
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from autograder.codes import Note, NoteCode
 from autograder.engine.assignment import Assignment, find_course_root, nbgrader_meta
 
 NOTES_KEY = "nngrade_notes"
+T = TypeVar("T")
+
+
+class _SchemaCheckedOnce(BaseMetadataValidator):
+    """nbgrader's schema-version and JSON-schema check of one cell, the schema itself checked once.
+
+    The same checks and the same errors as ``BaseMetadataValidator.validate_cell`` (which calls
+    ``jsonschema.validate``: a meta-schema check of nbgrader's fixed schema, then
+    ``best_match`` of the cell's errors); only the meta-schema check is done once, here.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        cls = validators.validator_for(self.schema)
+        cls.check_schema(self.schema)
+        self._checker = cls(self.schema)
+
+    def validate_cell(self, cell: NotebookNode) -> None:
+        if "nbgrader" not in cell.metadata:
+            return
+        version = cell.metadata["nbgrader"].get("schema_version", 0)
+        if version < self.schema_version:
+            raise SchemaTooOldError(f"Outdated schema version: {version} (expected {self.schema_version})",
+                                    version, self.schema_version)
+        if version > self.schema_version:
+            raise SchemaTooNewError(f"Schema version is too new: {version} (expected {self.schema_version})",
+                                    version, self.schema_version)
+        error = best_match(self._checker.iter_errors(cell.metadata["nbgrader"]))
+        if error is not None:
+            raise error
+
+
+class MetadataCheck(MetadataValidator, _SchemaCheckedOnce):
+    """nbgrader's current ``MetadataValidator`` (every check of its own ``validate_cell`` and
+    ``validate_nb``), with :class:`_SchemaCheckedOnce` below it for the JSON-schema step."""
+
+
+@functools.lru_cache(maxsize=1)
+def metadata_check() -> MetadataCheck:
+    """The process's one :class:`MetadataCheck` (it keeps no state between notebooks)."""
+    return MetadataCheck()
+
+
+def converter_of(pre: Any) -> Any:
+    """The nbgrader converter (``Autograde``) running this preprocessor, or None."""
+    node = getattr(pre, "parent", None)
+    for _ in range(4):
+        if node is None:
+            return None
+        if hasattr(node, "assignments") and hasattr(node, "coursedir") and hasattr(node, "force"):
+            return node
+        node = getattr(node, "parent", None)
+    return None
+
+
+_PER_RUN: weakref.WeakKeyDictionary[Any, dict[Hashable, Any]] = weakref.WeakKeyDictionary()
+
+
+def per_run(pre: Any, key: Hashable, make: Callable[[], T]) -> T:
+    """``make()``, taken once per nbgrader run (its converter) and ``key``; every time outside a run.
+
+    Only for what no step of ``nbgrader autograde`` changes while it runs (the source notebook,
+    the grader settings, the gradebook's source cells and due dates). An exception is not kept.
+    """
+    converter = converter_of(pre)
+    if converter is None:
+        return make()
+    memo = _PER_RUN.setdefault(converter, {})
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]  # type: ignore[no-any-return]
+
+
+def run_assignment(pre: Any, assignment_id: str) -> Assignment:
+    """The assignment of this run, read from the course once per run (``Assignment.load``)."""
+    course_root = find_course_root(Path.cwd())
+    return per_run(pre, ("assignment", str(course_root), assignment_id),
+                   lambda: Assignment.load(course_root, assignment_id))
 
 
 def _one_line(exc: BaseException) -> str:
@@ -56,7 +146,7 @@ def sanitize(nb: NotebookNode, source_types: dict[str, str] | None) -> list[Note
         source_types: grade id -> cell type of the source notebook (None: not checked).
     """
     notes: list[Note] = []
-    validator = MetadataValidator()
+    validator = metadata_check()
     seen: set[str] = set()
     for index, cell in enumerate(nb.cells):
         if "nbgrader" not in cell.get("metadata", {}):
@@ -89,9 +179,9 @@ def sanitize(nb: NotebookNode, source_types: dict[str, str] | None) -> list[Note
     return notes
 
 
-def _source_types(resources: dict[str, Any]) -> dict[str, str] | None:
+def _source_types(pre: Any, resources: dict[str, Any]) -> dict[str, str] | None:
     try:
-        assignment = Assignment.load(find_course_root(Path.cwd()), resources["nbgrader"]["assignment"])
+        assignment = run_assignment(pre, resources["nbgrader"]["assignment"])
     except Exception:
         return None
     return {str(nbgrader_meta(c)["grade_id"]): str(c.get("cell_type")) for c in assignment.source_nb.cells
@@ -102,7 +192,7 @@ class SanitizeSubmission(NbGraderPreprocessor):
     """First sanitizing step of autograde: metadata that would stop nbgrader is removed and noted."""
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
-        notes = sanitize(nb, _source_types(resources))
+        notes = sanitize(nb, _source_types(self, resources))
         # always ours: whatever the submission put there is replaced
         nb.metadata[NOTES_KEY] = [n.to_dict() for n in notes]
         for note in notes:
@@ -115,13 +205,13 @@ class CheckCellMetadataSafely(NbGraderPreprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         try:
-            MetadataValidator().validate_nb(nb)
+            metadata_check().validate_nb(nb)
             return nb, resources
         except Exception:
             self.log.warning("nngrade: nbgrader metadata failed to validate:\n%s", traceback.format_exc(limit=2))
         notes = sanitize(nb, None)
         try:
-            MetadataValidator().validate_nb(nb)
+            metadata_check().validate_nb(nb)
         except Exception as exc:  # still invalid: this notebook fails alone, nbgrader goes on with the others
             raise ValueError(f"nbgrader metadata still invalid after sanitizing ({_one_line(exc)})") from None
         add_notes(nb, notes)

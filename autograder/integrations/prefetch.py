@@ -41,6 +41,7 @@ from autograder.engine.cache import cache_key, grade_cached
 from autograder.engine.grade import GRADER, Graded
 from autograder.integrations.batch import LocalRun, cached_items, prepare_class, read_job, workers_for
 from autograder.integrations.jobs import Job, job_key, warm
+from autograder.integrations.nbgrader_sanitize import converter_of as _converter
 
 log = logging.getLogger("nngrade")
 _LOCK = threading.Lock()
@@ -165,18 +166,6 @@ def _take_early(course_root: Path, config: GraderConfig) -> _Early | None:
         _EARLY = None
         return None
     return early
-
-
-def _converter(pre: Any) -> Any:
-    """The nbgrader converter (``Autograde``) running this preprocessor, or None."""
-    node = getattr(pre, "parent", None)
-    for _ in range(4):
-        if node is None:
-            return None
-        if hasattr(node, "assignments") and hasattr(node, "coursedir") and hasattr(node, "force"):
-            return node
-        node = getattr(node, "parent", None)
-    return None
 
 
 def planned(converter: Any, current: tuple[str, str] = ("", "")) -> list[tuple[str, str, str]]:
