@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -17,8 +16,7 @@ import autograder.integrations.batch
 from autograder.authoring.mutation import run_mutation
 from autograder.authoring.mutators import KINDS, make_mutants, mutate_function
 from autograder.config import load_config
-from autograder.engine.assignment import SUITES_DIR
-from tests.conftest import ROOT, answer_key
+from tests.conftest import ROOT, answer_key, copy_suites
 
 CLAMP = textwrap.dedent('''
     def clamp_sum(xs, low, high):
@@ -109,11 +107,7 @@ def test_predict_with_bias(student):
 
 
 def _suite_with_predict(tmp: Path, text: str) -> Path:
-    suites = tmp / "suites"
-    suites.mkdir()
-    for name in ("__init__.py", "pytest.ini"):
-        shutil.copy(SUITES_DIR / name, suites / name)
-    shutil.copytree(SUITES_DIR / AID, suites / AID, ignore=shutil.ignore_patterns("__pycache__"))
+    suites = copy_suites(tmp, AID)
     (suites / AID / "test_predict.py").write_text(text)
     return suites
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import ast
 import copy
 import importlib.util
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
 
+from autograder.engine.assignment import nbgrader_meta
 from autograder.engine.integrity import SUITES_DIR
 from autograder.errors import NNGradeError
 
@@ -64,14 +66,20 @@ class Mutant:
         return nb
 
 
-def _replace_definition(nb: NotebookNode, name: str, new_source: str) -> None:
+def code_cell_trees(nb: NotebookNode, solutions_only: bool = False) -> Iterator[tuple[NotebookNode, ast.Module]]:
+    """Each code cell of ``nb`` (only the nbgrader solution cells with ``solutions_only``) that parses as
+    plain Python, with its syntax tree."""
     for cell in nb.cells:
-        if cell.cell_type != "code":
+        if cell.get("cell_type") != "code" or (solutions_only and not nbgrader_meta(cell).get("solution")):
             continue
         try:
-            tree = ast.parse(cell.source)
+            yield cell, ast.parse(cell.source)
         except SyntaxError:
             continue
+
+
+def _replace_definition(nb: NotebookNode, name: str, new_source: str) -> None:
+    for cell, tree in code_cell_trees(nb):
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) and node.name == name:
                 lines = cell.source.split("\n")

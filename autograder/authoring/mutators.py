@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 from nbformat.notebooknode import NotebookNode
 
-from autograder.authoring.known_wrong import Mutant
-from autograder.engine.assignment import nbgrader_meta
+from autograder.authoring.known_wrong import Mutant, code_cell_trees
 
 LIMIT = 12  # mutants per function (taken from the kinds in turn)
 KINDS = ("comparison", "operator", "constant", "statement", "boolean")
@@ -234,13 +233,7 @@ def mutate_function(func: ast.FunctionDef | ast.AsyncFunctionDef, limit: int = L
 def key_functions(nb: NotebookNode) -> list[tuple[str, str, ast.FunctionDef | ast.AsyncFunctionDef, ast.AST]]:
     """(function name, top-level definition name, function node, top-level node) in the solution cells."""
     found: list[tuple[str, str, ast.FunctionDef | ast.AsyncFunctionDef, ast.AST]] = []
-    for cell in nb.cells:
-        if cell.get("cell_type") != "code" or not nbgrader_meta(cell).get("solution"):
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
+    for _, tree in code_cell_trees(nb, solutions_only=True):
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 found.append((node.name, node.name, node, node))
