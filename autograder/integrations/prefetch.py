@@ -63,6 +63,9 @@ class _Early:
     thread: threading.Thread
     run: LocalRun | None = None
     preload: tuple[str, ...] | None = None
+    warmed: bool = False  # this process's zygote was started (not when every result was in the cache)
+    keys: dict[tuple[str, str], tuple[str, str]] = dataclasses.field(default_factory=dict)  # (assignment,
+    # student) -> (the submitted text, its cache key), as taken by the early start
     timings: Timings = dataclasses.field(default_factory=Timings)
 
 
@@ -141,16 +144,34 @@ def _early_start(early: _Early, assignment: str) -> None:
         ids = sorted(p.name for p in (early.course_root / "source").iterdir()
                      if p.is_dir() and fnmatch.fnmatchcase(p.name, assignment))  # `nbgrader autograde "*"`
         early.preload = prepare_class(early.course_root, [Job("", aid, "") for aid in ids])
-        class_size = sum(len(list((early.course_root / "submitted").glob(f"*/{aid}/{aid}.ipynb"))) for aid in ids)
-        workers = workers_for(early.config.jobs, class_size)
+        paths = [path for aid in ids for path in sorted((early.course_root / "submitted").glob(f"*/{aid}/{aid}.ipynb"))]
+        if _all_cached(early, paths):
+            return  # a run again over graded work: no process to start (one starts if a notebook needs it)
+        workers = workers_for(early.config.jobs, len(paths))
         if workers > 1:
             early.run = LocalRun(early.course_root, early.config, workers, early.preload)
             early.run.start()
         started = time.perf_counter()
+        early.warmed = True
         warm(early.config, str(early.course_root), early.preload, workers)
         early.timings.zygote = time.perf_counter() - started
     except Exception as exc:
         log.debug("nngrade: early start failed (%s)", exc)
+
+
+def _all_cached(early: _Early, paths: list[Path]) -> bool:
+    """Whether every submitted file (a superset of what nbgrader will autograde) has a stored result.
+
+    Stops at the first that has none, so a class to grade costs one key here; the keys taken are
+    kept for the plan (by the submitted text, so a file changed since is keyed again).
+    """
+    for path in paths:
+        job = read_job(path.parent.parent.name, path.parent.name, path)
+        key = job_key(early.course_root, early.config, job)
+        early.keys[(job.assignment, job.student)] = (job.text, key)
+        if not key or not cached_items(early.course_root, [job], [key]):
+            return False
+    return bool(paths)
 
 
 def _take_early(course_root: Path, config: GraderConfig) -> _Early | None:
@@ -199,6 +220,12 @@ def planned(converter: Any, current: tuple[str, str] = ("", "")) -> list[tuple[s
     return out
 
 
+def _key(course_root: Path, config: GraderConfig, job: Job, taken: dict[tuple[str, str], tuple[str, str]]) -> str:
+    """``job``'s cache key: the early start's when it keyed the same text, else taken now."""
+    text, key = taken.get((job.assignment, job.student), (None, ""))
+    return key if text == job.text and not job.problem else job_key(course_root, config, job)
+
+
 def _plan(pre: Any, course_root: Path, config: GraderConfig, current: tuple[str, str]) -> _Prefetch | None:
     converter = _converter(pre)
     if converter is None or os.environ.get("NNGRADE_NO_PREFETCH"):
@@ -211,7 +238,8 @@ def _plan(pre: Any, course_root: Path, config: GraderConfig, current: tuple[str,
         log.warning("nngrade: grading one notebook at a time (%s)", exc)
         plan = []
     jobs = [read_job(student, aid, Path(path)) for aid, student, path in plan]
-    keys = [job_key(course_root, config, job) for job in jobs]  # taken once: the grading reuses them
+    taken = early.keys if early is not None else {}
+    keys = [_key(course_root, config, job, taken) for job in jobs]  # taken once: the grading reuses them
     known = cached_items(course_root, jobs, keys)
     todo = [i for i in range(len(jobs)) if i not in known]
     workers = workers_for(config.jobs, len(todo))
@@ -229,7 +257,8 @@ def _plan(pre: Any, course_root: Path, config: GraderConfig, current: tuple[str,
     if run is None and workers > 1:
         run = LocalRun(course_root, config, workers, preload)
         run.start()
-    if todo and (early is None or early.preload is None or not set(preload) <= set(early.preload)):
+    if todo and (early is None or not early.warmed or early.preload is None
+                 or not set(preload) <= set(early.preload)):
         warm(config, str(course_root), preload or None, workers)
     if run is not None:
         run.submit(jobs, known=known, keys=keys)

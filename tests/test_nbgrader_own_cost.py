@@ -1,13 +1,18 @@
-"""The nbgrader process's per-notebook shortcuts decide nothing differently from nbgrader itself.
+"""The nbgrader process's shortcuts (issue 18) decide nothing differently from nbgrader itself.
 
 ``MetadataCheck`` validates nbgrader cell metadata with the schema checked once per process;
 it must accept and reject exactly what nbgrader's own ``MetadataValidator`` does, with the same
-error. ``per_run`` keeps a value for one nbgrader run only.
+error. ``per_run`` keeps a value for one nbgrader run only. A run over a class whose results are
+all stored starts no grading process, and one notebook without a result is still graded.
 """
 
 from __future__ import annotations
 
 import copy
+import csv
+import os
+import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,6 +23,9 @@ import pytest
 from nbformat.notebooknode import NotebookNode
 from nbgrader.nbgraderformat import MetadataValidator
 
+from autograder.authoring.known_wrong import load_mutants
+from autograder.cli.demo import make_course, submit
+from autograder.integrations.generate import answer_key, nbgrader
 from autograder.integrations.nbgrader_sanitize import metadata_check, per_run, sanitize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,3 +130,54 @@ def test_per_run_keeps_a_value_for_one_converter_only() -> None:
     with pytest.raises(RuntimeError):
         per_run(pre1, "f", fails)
     assert per_run(pre1, "f", make) == 6  # a failure is not kept
+
+
+def _autograde(course: Path, *args: str) -> str:
+    proc = subprocess.run(["nbgrader", "autograde", "a1_perceptron", "--create", "--force", *args], cwd=course,
+                          capture_output=True, text=True, timeout=1200, check=False,
+                          env=dict(os.environ, NNGRADE_JOBS="2"))
+    return proc.stdout + proc.stderr
+
+
+def _grades(course: Path) -> dict[str, float]:
+    nbgrader(["export", "--to", str(course / "grades.csv")], course)
+    with open(course / "grades.csv", newline="") as f:
+        return {row["student_id"]: float(row["raw_score"] or 0) for row in csv.DictReader(f)}
+
+
+def _early_zygote(log: str) -> float:
+    found = re.search(r"zygote ([0-9.]+) s \(early\)", log)
+    assert found, log
+    return float(found.group(1))
+
+
+@pytest.mark.slow
+def test_a_run_over_stored_results_starts_no_process_and_a_missing_one_is_graded(tmp_path: Path) -> None:
+    aid = "a1_perceptron"
+    make_course(ROOT, tmp_path, [aid])
+    nbgrader(["generate_assignment", aid, "--force"], tmp_path)
+    release = nbformat.read(str(tmp_path / "release" / aid / f"{aid}.ipynb"), as_version=4)
+    key = answer_key(release, nbformat.read(str(A1), as_version=4))
+    wrong = load_mutants(aid)[0]
+    for i in range(5):  # 5 notebooks: worth one extra process (MIN_PER_PROCESS = 4)
+        nb = wrong.apply(key) if i == 4 else copy.deepcopy(key)
+        nb.cells.append(nbformat.v4.new_code_cell(f"# {i}"))  # every notebook its own cache key
+        submit(tmp_path, f"s{i}", aid, nbformat.writes(nb))
+    log = _autograde(tmp_path)
+    assert "5 notebook(s) to autograde, 0 from the cache, 2 grading process" in log, log
+    first = _grades(tmp_path)
+    assert [first[f"s{i}"] for i in range(4)] == [21.0] * 4 and first["s4"] < 21  # s4 is known wrong
+
+    log = _autograde(tmp_path)  # every result stored: no zygote, no extra process
+    assert "5 notebook(s) to autograde, 5 from the cache, 1 grading process" in log, log
+    assert _early_zygote(log) == 0.0
+    assert _grades(tmp_path) == first
+
+    stored = sorted((tmp_path / ".nngrade" / "cache" / aid).glob("*.json"))
+    assert len(stored) == 5
+    wrong_result = next(p for p in stored if '"student": "s4"' in p.read_text())
+    wrong_result.unlink()  # the known-wrong submission has no result now: graded again, still wrong
+    log = _autograde(tmp_path)
+    assert "5 notebook(s) to autograde, 4 from the cache" in log, log
+    assert _early_zygote(log) > 0.0
+    assert _grades(tmp_path) == first
