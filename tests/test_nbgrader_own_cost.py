@@ -26,7 +26,8 @@ from nbgrader.nbgraderformat import MetadataValidator
 from autograder.authoring.known_wrong import load_mutants
 from autograder.cli.demo import make_course, submit
 from autograder.integrations.generate import answer_key, nbgrader
-from autograder.integrations.nbgrader_sanitize import metadata_check, per_run, sanitize
+from autograder.integrations.nbgrader_run import per_run
+from autograder.integrations.nbgrader_sanitize import metadata_check, sanitize
 
 ROOT = Path(__file__).resolve().parents[1]
 A1 = ROOT / "source" / "a1_perceptron" / "a1_perceptron.ipynb"

@@ -31,7 +31,8 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 from autograder.codes import Note, NoteCode
 from autograder.errors import NNGradeError
-from autograder.integrations.nbgrader_sanitize import add_notes, per_run
+from autograder.integrations.nbgrader_run import per_run
+from autograder.integrations.nbgrader_sanitize import add_notes
 
 log = logging.getLogger("nngrade")
 

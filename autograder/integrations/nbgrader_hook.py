@@ -26,13 +26,12 @@ from autograder.engine.cache import save_result
 from autograder.engine.grade import GRADER, Graded
 from autograder.engine.results import render_part, render_summary
 from autograder.errors import NNGradeError
-from autograder.integrations.nbgrader_sanitize import per_run, run_assignment, take_notes
+from autograder.integrations.nbgrader_run import per_run, run_assignment
+from autograder.integrations.nbgrader_sanitize import take_notes
 from autograder.integrations.prefetch import grade_for_nbgrader
 from autograder.sandbox.cell_outputs import to_nbformat
 from autograder.sandbox.submission import CellRun
 
-# the results store lives in the engine (one store for the cache and the reports); these names stay here
-# for the callers that read results beside the gradebook
 __all__ = ["GradeInSandbox", "due_date", "outputs_of", "past_due", "write_back"]
 
 

@@ -18,17 +18,14 @@ validate is treated the same way instead of raising.
 Both validate with :class:`MetadataCheck`, nbgrader's own validator with its JSON schema checked
 once per process (``jsonschema.validate``, which nbgrader calls for every cell, checks the schema
 itself against the meta-schema on every call: about 90% of nbgrader's metadata validation).
-Things that are the same for every notebook of one ``nbgrader autograde`` run (the assignment,
-the grader settings, gradebook rows) are read once per run: :func:`per_run`.
+The assignment is read once per ``nbgrader autograde`` run
+(:func:`autograder.integrations.nbgrader_run.run_assignment`).
 """
 
 from __future__ import annotations
 
 import functools
 import traceback
-import weakref
-from collections.abc import Callable, Hashable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from jsonschema import validators
@@ -39,7 +36,8 @@ from nbgrader.nbgraderformat.common import BaseMetadataValidator
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from autograder.codes import Note, NoteCode
-from autograder.engine.assignment import Assignment, find_course_root, nbgrader_meta
+from autograder.engine.assignment import nbgrader_meta
+from autograder.integrations.nbgrader_run import run_assignment
 
 NOTES_KEY = "nngrade_notes"
 T = TypeVar("T")
@@ -83,43 +81,6 @@ class MetadataCheck(MetadataValidator, _SchemaCheckedOnce):
 def metadata_check() -> MetadataCheck:
     """The process's one :class:`MetadataCheck` (it keeps no state between notebooks)."""
     return MetadataCheck()
-
-
-def converter_of(pre: Any) -> Any:
-    """The nbgrader converter (``Autograde``) running this preprocessor, or None."""
-    node = getattr(pre, "parent", None)
-    for _ in range(4):
-        if node is None:
-            return None
-        if hasattr(node, "assignments") and hasattr(node, "coursedir") and hasattr(node, "force"):
-            return node
-        node = getattr(node, "parent", None)
-    return None
-
-
-_PER_RUN: weakref.WeakKeyDictionary[Any, dict[Hashable, Any]] = weakref.WeakKeyDictionary()
-
-
-def per_run(pre: Any, key: Hashable, make: Callable[[], T]) -> T:
-    """``make()``, taken once per nbgrader run (its converter) and ``key``; every time outside a run.
-
-    Only for what no step of ``nbgrader autograde`` changes while it runs (the source notebook,
-    the grader settings, the gradebook's source cells and due dates). An exception is not kept.
-    """
-    converter = converter_of(pre)
-    if converter is None:
-        return make()
-    memo = _PER_RUN.setdefault(converter, {})
-    if key not in memo:
-        memo[key] = make()
-    return memo[key]  # type: ignore[no-any-return]
-
-
-def run_assignment(pre: Any, assignment_id: str) -> Assignment:
-    """The assignment of this run, read from the course once per run (``Assignment.load``)."""
-    course_root = find_course_root(Path.cwd())
-    return per_run(pre, ("assignment", str(course_root), assignment_id),
-                   lambda: Assignment.load(course_root, assignment_id))
 
 
 def _one_line(exc: BaseException) -> str:

@@ -41,7 +41,7 @@ from autograder.engine.cache import cache_key, grade_cached
 from autograder.engine.grade import GRADER, Graded
 from autograder.integrations.batch import LocalRun, cached_items, prepare_class, read_job, workers_for
 from autograder.integrations.jobs import Job, job_key, warm
-from autograder.integrations.nbgrader_sanitize import converter_of as _converter
+from autograder.integrations.nbgrader_run import converter_of
 
 log = logging.getLogger("nngrade")
 _LOCK = threading.Lock()
@@ -227,7 +227,7 @@ def _key(course_root: Path, config: GraderConfig, job: Job, taken: dict[tuple[st
 
 
 def _plan(pre: Any, course_root: Path, config: GraderConfig, current: tuple[str, str]) -> _Prefetch | None:
-    converter = _converter(pre)
+    converter = converter_of(pre)
     if converter is None or os.environ.get("NNGRADE_NO_PREFETCH"):
         return None
     started = time.perf_counter()
@@ -276,7 +276,7 @@ def grade_for_nbgrader(pre: Any, nb: NotebookNode, assignment: Assignment, confi
     """The result for one notebook nbgrader hands to ``GradeInSandbox`` (see the module docstring)."""
     global _RUN
     with _LOCK:
-        converter = _converter(pre)
+        converter = converter_of(pre)
         if _RUN is None or _RUN.converter is not converter or _RUN.config != config:
             if _RUN is not None and _RUN.run is not None:
                 _RUN.run.close()
