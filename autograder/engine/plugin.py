@@ -208,11 +208,14 @@ def run_suites(files: dict[Path, str], student: Submission, config: GraderConfig
     plugin = NNGradePlugin(student, config, {p.resolve(): name for p, name in files.items()}, snapshot)
     # the folder the snapshot was read from (a private copy on a worker that received the suite by value)
     suites_root = snapshot.folder.parent if snapshot is not None else Path(__file__).parent.parent / "suites"
+    # one pytest session per submission: no plugin the suites do not use (each costs its set-up
+    # in every session), and no third-party plugin found through entry points
+    unused = ("cacheprovider", "randomly", "xdist", "unraisableexception", "threadexception", "faulthandler",
+              "logging", "junitxml", "pastebin", "nose", "doctest", "legacypath", "tmpdir", "monkeypatch",
+              "recwarn", "stepwise", "setuponly", "setupplan", "debugging", "unittest", "python_path")
     args = [str(p) for p in files] + [
-        "-q", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",
-        "-p", "no:randomly", "-p", "no:xdist", "-p", "no:unraisableexception",
-        "-p", "no:threadexception", "-p", "no:faulthandler", "-p", "no:logging", "-p", "no:junitxml",
-        "-p", "no:pastebin", "-p", "no:nose", "-p", "no:doctest", "--rootdir", str(suites_root),
+        "-q", "--assert=plain", "--import-mode=importlib", "--disable-plugin-autoload",
+        *(arg for name in unused for arg in ("-p", f"no:{name}")), "--rootdir", str(suites_root),
         "-c", str(suites_root / "pytest.ini"), "--tb=no", "--no-header", "-W", "ignore",
     ]
     sink = io.StringIO()

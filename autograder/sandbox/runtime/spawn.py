@@ -127,6 +127,7 @@ def _fork_retrying() -> int:
 def _wait_gone(pids: list[int], timeout: float = 3.0) -> None:
     """Wait until killed processes have really gone (their slots free again), up to ``timeout``."""
     deadline = time.monotonic() + timeout
+    pause = 0.0005  # a killed process is usually gone within a millisecond: poll fast, then back off
     while time.monotonic() < deadline:
         alive = False
         for pid in pids:
@@ -137,7 +138,8 @@ def _wait_gone(pids: list[int], timeout: float = 3.0) -> None:
                 pass
         if not alive:
             return
-        time.sleep(0.01)
+        time.sleep(pause)
+        pause = min(0.01, pause * 2)
 
 
 # --- keeper and student --------------------------------------------------------

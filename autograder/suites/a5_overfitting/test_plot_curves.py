@@ -7,6 +7,10 @@ described line counts only when a drawn line has its points (an affine image of
 epochs and values, or of their log on a log axis), and a title, label or legend
 text only when the drawing shows it. So an object that merely reports the right
 artists, without drawing them, passes nothing.
+
+The five checks that read one figure share one call, plot_curves(HISTORY), drawn
+once (the ``drawn`` fixture); the checks of other histories and of a second call
+make their own.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
+import pytest
 
 from autograder.testing import expect, fail, points
 
@@ -120,6 +125,15 @@ def _describe(student, history):
     return desc
 
 
+@pytest.fixture(scope="module")
+def drawn(student):
+    """plot_curves(HISTORY), described and drawn once for the checks that read the same figure.
+
+    A call that fails fails each of those checks with the same message (pytest re-raises it).
+    """
+    return _describe(student, HISTORY)
+
+
 def _carries(line, values) -> bool:
     """Whether a line draws exactly ``values`` against the epochs 0..n-1 or 1..n."""
     x, y = line["x"], line["y"]
@@ -151,17 +165,17 @@ def _require_lines(desc, history):
 
 
 @points(1, hint="Create the figure with fig, (ax1, ax2) = plt.subplots(1, 2) and return fig.")
-def test_figure_with_two_axes(student):
+def test_figure_with_two_axes(drawn):
     """plot_curves returns a Figure with exactly two axes"""
-    desc = _describe(student, HISTORY)
+    desc = drawn
     expect(len(desc["axes"]) == 2, f"expected a figure with 2 axes (loss, accuracy), got {len(desc['axes'])}")
 
 
 @points(2, hint="Plot each history list as it is against the epoch numbers: the two losses on one axes, "
                 "the two accuracies on the other.")
-def test_lines_carry_history(student):
+def test_lines_carry_history(student, drawn):
     """the lines carry exactly the history's values, losses on one axes and accuracies on the other"""
-    desc = _describe(student, HISTORY)
+    desc = drawn
     found = _require_lines(desc, HISTORY)
     expect(found["train_loss"][0] == found["val_loss"][0],
            "train_loss and val_loss should be drawn on the same axes")
@@ -176,9 +190,9 @@ def test_lines_carry_history(student):
 @points(2, hint="Label each line: the training lines with 'train' in the label, the validation lines "
                 "with 'val' (e.g. label='train', label='validation'), and make sure each label goes "
                 "with its own data.")
-def test_line_labels(student):
+def test_line_labels(drawn):
     """each line's label says train or validation, matching the data it draws"""
-    desc = _describe(student, HISTORY)
+    desc = drawn
     for key, (_, line) in _require_lines(desc, HISTORY).items():
         label = line["label"]
         expect(not label.startswith("_"), f"the line drawing history[{key!r}] has no label")
@@ -192,9 +206,9 @@ def test_line_labels(student):
 
 
 @points(1, hint="Call ax.set_title, ax.set_xlabel and ax.set_ylabel on both axes.")
-def test_titles_and_axis_labels(student):
+def test_titles_and_axis_labels(drawn):
     """both axes have a title and axis labels"""
-    desc = _describe(student, HISTORY)
+    desc = drawn
     expect(len(desc["axes"]) > 0, "the figure has no axes")
     for i, ax in enumerate(desc["axes"]):
         for part in ("title", "xlabel", "ylabel"):
@@ -202,9 +216,9 @@ def test_titles_and_axis_labels(student):
 
 
 @points(1, hint="Call ax.legend() on each axes after plotting labelled lines.")
-def test_legends(student):
+def test_legends(drawn):
     """each axes has a legend naming its two lines"""
-    desc = _describe(student, HISTORY)
+    desc = drawn
     found = _require_lines(desc, HISTORY)
     figure_texts = [t for texts in desc["figure_legends"] if texts for t in texts]
     for key, (i, line) in found.items():
