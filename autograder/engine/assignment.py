@@ -7,6 +7,7 @@ submission contributes only the code of its editable cells.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ def part_of(source: str) -> str | None:
     return None
 
 _IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.MULTILINE)
+STUDENT_SIDE = ("student_helpers", "known_wrong")  # suite files never imported by the grader while grading
+_IMPORTED = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_][\w.]*)", re.MULTILINE)  # the whole dotted name
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,20 @@ class Assignment:
         for src in sources:
             roots.update(m.group(1) for m in _IMPORT.finditer(src))
         return tuple(sorted(m for root in roots for m in PRELOADS.get(root, ())))
+
+    def load_suites(self) -> None:
+        """Import the suite's helpers and the course's libraries its grader side imports anywhere
+        (also inside a function, as a5 imports scikit-learn) now, so that the first submission a
+        grading process grades does not pay for them. The test modules themselves are built by
+        the pytest session that runs them (their marks need its configuration); that is cheap."""
+        self.suite.import_helpers()
+        modules: set[str] = set()
+        for rel, data in self.suite.files.items():  # the grader's side: not what runs in the student
+            if rel.startswith(f"{self.id}/") and rel.endswith(".py") and Path(rel).stem not in STUDENT_SIDE:
+                modules.update(m.group(1) for m in _IMPORTED.finditer(data.decode(errors="replace")))
+        for name in sorted(modules):
+            if name.split(".")[0] in PRELOADS:
+                importlib.import_module(name)
 
     def part(self, name: str) -> Part:
         for p in self.parts:

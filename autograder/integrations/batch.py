@@ -23,7 +23,6 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
-from multiprocessing import get_context
 from pathlib import Path
 
 from autograder.config import GraderConfig
@@ -44,6 +43,7 @@ from autograder.integrations.jobs import (
     warm,
     warm_shipped,
 )
+from autograder.integrations.pool import main_script_hidden, new_pool
 from autograder.integrations.shipping import ShippedAssignment
 
 # the jobs and their results are defined with the grading process's side; callers take them from here
@@ -123,10 +123,11 @@ class LocalRun:
     """
 
     def __init__(self, course_root: Path, config: GraderConfig, workers: int,
-                 preload: tuple[str, ...] | None = None) -> None:
+                 preload: tuple[str, ...] | None = None, assignments: tuple[str, ...] = ()) -> None:
         self.course_root = course_root
         self.config = config
         self.preload = preload
+        self.assignments = assignments  # whose suites each extra process loads while its zygote starts
         self.extra = max(0, workers - 1)
         self.workers = self.extra + 1
         self.ready_at: list[float] = []  # seconds from start() until each extra process was warm
@@ -156,11 +157,8 @@ class LocalRun:
             self._threads.append(thread)
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        ctx = get_context("forkserver")
-        torch = any(m.startswith("torch") for m in (self.preload or ("torch",)))
-        ctx.set_forkserver_preload(["autograder.integrations.batch", "numpy"] + (["torch"] if torch else []))
-        return ProcessPoolExecutor(max_workers=self.extra, mp_context=ctx, initializer=warm,
-                                   initargs=(self.config, str(self.course_root), self.preload, self.workers))
+        return new_pool(self.config, str(self.course_root), self.preload, self.workers, self.extra,
+                        self.assignments)
 
     def _fresh_pool(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
         with self._cond:
@@ -174,7 +172,9 @@ class LocalRun:
         pool = self._pool
         assert pool is not None
         try:
-            pool.submit(ready).result()  # warm before it takes any work
+            with main_script_hidden():
+                started = pool.submit(ready)
+            started.result()  # warm before it takes any work
         except Exception as exc:  # no extra process: the caller grades everything
             log.warning("nngrade: an extra grading process could not start (%s)", exc)
             return
@@ -189,7 +189,9 @@ class LocalRun:
                 assert self._jobs is not None  # pending jobs come with submit()
                 job, key = self._jobs[index], self._keys[index]
             try:
-                data = pool.submit(grade_job, str(self.course_root), self.config, job, key).result()
+                with main_script_hidden():
+                    future = pool.submit(grade_job, str(self.course_root), self.config, job, key)
+                data = future.result()
             except BrokenProcessPool:
                 with self._cond:
                     self._attempts[index] = self._attempts.get(index, 0) + 1
@@ -272,10 +274,11 @@ class LocalRun:
 def run_local(course_root: Path, config: GraderConfig, jobs: list[Job], workers: int,
               on_done: Callable[[BatchItem], None], preload: tuple[str, ...] | None = None) -> list[BatchItem]:
     """Grade ``jobs`` here and in ``workers - 1`` extra local processes (see :class:`LocalRun`)."""
-    run = LocalRun(course_root, config, workers, preload)
+    assignments = tuple(sorted({job.assignment for job in jobs}))
+    run = LocalRun(course_root, config, workers, preload, assignments)
     run.start()
     try:
-        warm(config, str(course_root), preload, workers)
+        warm(config, str(course_root), preload, workers, assignments)
         return run.run(jobs, on_done)
     finally:
         run.close()

@@ -8,9 +8,11 @@ crosses back to the sender. Nothing here raises for what a submission holds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,13 +147,36 @@ def item_of(job: Job, data: dict[str, Any]) -> BatchItem:
 
 
 def warm(config: GraderConfig, course_root: str, preload: tuple[str, ...] | None = None,
-         workers: int = 1) -> None:
-    """Start this process's zygote (with what the class's notebooks import) before its first job."""
+         workers: int = 1, assignments: tuple[str, ...] = ()) -> None:
+    """Start this process's zygote (with what the class's notebooks import) before its first job.
+
+    While the zygote starts (another process: this one only waits), the suites of ``assignments``
+    are loaded here (:meth:`Assignment.load_suites`), so the first submission this process grades
+    does not pay for the libraries they import. A suite that cannot load is left to grading, which
+    reports it; a zygote that cannot start raises, as before.
+    """
     from autograder.sandbox.zygote import shared_zygote
 
+    failed: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            shared_zygote(config, hide=[Path(course_root)], preload=preload)
+        except BaseException as exc:  # re-raised below, in the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=start, name="nngrade-zygote", daemon=True)
+    thread.start()
+    try:
+        for assignment_id in assignments:
+            with contextlib.suppress(Exception):
+                assignment_for(course_root, assignment_id).load_suites()
+    finally:
+        thread.join()
     if "torch" in sys.modules and workers > 1:
         sys.modules["torch"].set_num_threads(1)
-    shared_zygote(config, hide=[Path(course_root)], preload=preload)
+    if failed:
+        raise failed[0]
 
 
 def warm_shipped(config: GraderConfig, preload: tuple[str, ...] | None) -> None:

@@ -149,11 +149,11 @@ def _early_start(early: _Early, assignment: str) -> None:
             return  # a run again over graded work: no process to start (one starts if a notebook needs it)
         workers = workers_for(early.config.jobs, len(paths))
         if workers > 1:
-            early.run = LocalRun(early.course_root, early.config, workers, early.preload)
+            early.run = LocalRun(early.course_root, early.config, workers, early.preload, tuple(ids))
             early.run.start()
         started = time.perf_counter()
         early.warmed = True
-        warm(early.config, str(early.course_root), early.preload, workers)
+        warm(early.config, str(early.course_root), early.preload, workers, tuple(ids))
         early.timings.zygote = time.perf_counter() - started
     except Exception as exc:
         log.debug("nngrade: early start failed (%s)", exc)
@@ -254,12 +254,13 @@ def _plan(pre: Any, course_root: Path, config: GraderConfig, current: tuple[str,
     if run is not None and (workers < 2 or not set(preload) <= set(run.preload or ())):
         run.close()  # not needed, or started with too few libraries for this class
         run = None
+    ids = tuple(sorted({jobs[i].assignment for i in todo}))
     if run is None and workers > 1:
-        run = LocalRun(course_root, config, workers, preload)
+        run = LocalRun(course_root, config, workers, preload, ids)
         run.start()
     if todo and (early is None or not early.warmed or early.preload is None
                  or not set(preload) <= set(early.preload)):
-        warm(config, str(course_root), preload or None, workers)
+        warm(config, str(course_root), preload or None, workers, ids)
     if run is not None:
         run.submit(jobs, known=known, keys=keys)
     timings.plan = time.perf_counter() - started
