@@ -19,7 +19,7 @@ from nbformat.notebooknode import NotebookNode
 
 from autograder.codes import Note, NoteCode
 from autograder.config import PRELOADS
-from autograder.engine.integrity import SUITES_DIR, SuiteSnapshot
+from autograder.engine.integrity import STUDENT_SIDE, SUITES_DIR, SuiteSnapshot
 from autograder.errors import NNGradeError
 
 DIRECTIVE = re.compile(r"^\s*#\s*nngrade:\s*part\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", re.MULTILINE)
@@ -58,9 +58,7 @@ def part_of(source: str) -> str | None:
             return match.group(1)
     return None
 
-_IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.MULTILINE)
-STUDENT_SIDE = ("student_helpers", "known_wrong")  # suite files never imported by the grader while grading
-_IMPORTED = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_][\w.]*)", re.MULTILINE)  # the whole dotted name
+_IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_][\w.]*)", re.MULTILINE)  # the module's dotted name
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,7 @@ class Assignment:
         sources.append(self.helpers_source() or "")
         roots = {"numpy"}
         for src in sources:
-            roots.update(m.group(1) for m in _IMPORT.finditer(src))
+            roots.update(m.group(1).split(".")[0] for m in _IMPORT.finditer(src))
         return tuple(sorted(m for root in roots for m in PRELOADS.get(root, ())))
 
     def load_suites(self) -> None:
@@ -116,7 +114,7 @@ class Assignment:
         modules: set[str] = set()
         for rel, data in self.suite.files.items():  # the grader's side: not what runs in the student
             if rel.startswith(f"{self.id}/") and rel.endswith(".py") and Path(rel).stem not in STUDENT_SIDE:
-                modules.update(m.group(1) for m in _IMPORTED.finditer(data.decode(errors="replace")))
+                modules.update(m.group(1) for m in _IMPORT.finditer(data.decode(errors="replace")))
         for name in sorted(modules):
             if name.split(".")[0] in PRELOADS:
                 importlib.import_module(name)

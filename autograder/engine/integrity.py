@@ -27,6 +27,7 @@ from autograder.errors import NNGradeError
 SUITES_DIR = Path(__file__).parent.parent / "suites"
 LOCK_FILE = SUITES_DIR / "digests.json"
 SHARED = ("__init__.py", "pytest.ini")  # files of suites/ itself that every suite relies on
+STUDENT_SIDE = ("student_helpers", "known_wrong")  # suite modules the grader never imports while grading
 
 
 class SuitesChanged(NNGradeError):
@@ -105,7 +106,7 @@ class SuiteSnapshot:
             if not rel.startswith(self.assignment_id + "/") or not rel.endswith(".py"):
                 continue
             stem = rel[len(self.assignment_id) + 1:-3]
-            if stem.startswith("test_") or stem in ("student_helpers", "known_wrong") or "/" in stem:
+            if stem.startswith("test_") or stem in STUDENT_SIDE or "/" in stem:
                 continue
             name = package if stem == "__init__" else f"{package}.{stem}"
             loaded = sys.modules.get(name)

@@ -39,7 +39,6 @@ def new_pool(config: GraderConfig, course_root: str, preload: tuple[str, ...] | 
     ctx = get_context("forkserver")
     torch = any(m.startswith("torch") for m in (preload or ("torch",)))
     ctx.set_forkserver_preload(["autograder.integrations.batch", "numpy"] + (["torch"] if torch else []))
-    atexit.register(stop_fork_server)  # once per call; a second stop finds nothing to stop
     return ProcessPoolExecutor(max_workers=extra, mp_context=ctx, initializer=warm,
                                initargs=(config, course_root, preload, workers, assignments))
 
@@ -66,3 +65,6 @@ def stop_fork_server() -> None:
     if isinstance(pid, int) and pid > 0:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+
+
+atexit.register(stop_fork_server)  # at the command's end; a process that started none has nothing to stop
