@@ -140,3 +140,30 @@ def test_the_zygote_preloads_what_it_is_given_and_nothing_of_the_course() -> Non
             sub.close()
     finally:
         zyg.close()
+
+
+def test_a_zygote_started_from_a_thread_that_ends_outlives_it() -> None:
+    """bubblewrap dies with the thread that started it (--die-with-parent): a zygote started during
+    an early start or a warm-up, on a thread that then returns, must still serve the submissions."""
+    import threading
+    import time
+
+    from autograder.config import load_config
+
+    config = load_config(ROOT)
+    started: list[Zygote] = []
+    thread = threading.Thread(target=lambda: started.append(
+        Zygote(config, detect_level(config.isolation), [ROOT], preload=("numpy",))))
+    thread.start()
+    thread.join()
+    zyg = started[0]
+    try:
+        time.sleep(0.5)  # the kill, when it came, came at once
+        assert zyg.alive(), f"the zygote ended with the thread that started it (status {zyg.proc.poll()})"
+        sub = Submission([(0, "x = 6 * 7")], zyg, config)
+        try:
+            assert sub.get("x") == 42
+        finally:
+            sub.close()
+    finally:
+        zyg.close()

@@ -41,6 +41,7 @@ from typing import Any
 
 from autograder.config import DEFAULT_PRELOAD, GraderConfig
 from autograder.errors import NNGradeError
+from autograder.sandbox.launch import start_lasting
 from autograder.sandbox.runtime import confine, protocol
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
@@ -235,10 +236,11 @@ class Zygote:
                 sys.executable, "-I", "-B", inner_rt + "/worker.py", str(child.fileno())]
         # kept open for the zygote's life (its stderr; read back when it fails to start), closed in close()
         self._stderr = open(Path(self._tmp.name) / "zygote.log", "w+b")  # noqa: SIM115
-        self.proc = subprocess.Popen(argv, pass_fds=[child.fileno()], env=env, cwd="/",
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=self._stderr, start_new_session=True,
-                                     preexec_fn=self.cgroup.enter)
+        # from a thread that lasts as long as this process: bubblewrap dies with the thread that started it
+        self.proc = start_lasting(lambda: subprocess.Popen(
+            argv, pass_fds=[child.fileno()], env=env, cwd="/", stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=self._stderr, start_new_session=True,
+            preexec_fn=self.cgroup.enter))
         child.close()
         self.sock = parent
         self.sock.settimeout(120)
