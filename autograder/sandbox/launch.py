@@ -4,32 +4,23 @@ bubblewrap's ``--die-with-parent`` (``PR_SET_PDEATHSIG``) kills the sandbox when
 that forked it ends, not the process: a zygote started from a short-lived thread (an early
 start, a warm-up beside loading the suites) was killed the moment that thread returned, and the
 first submission graded then paid for a second zygote. :func:`start_lasting` runs the start on
-one daemon thread per process that never returns, so a zygote dies with this process and only
-then. After a fork, the child starts its own such thread when it first needs one.
+one thread per process (a one-thread ``ThreadPoolExecutor``, idle between starts, joined only
+when the interpreter exits), so a zygote dies with this process and only then. After a fork,
+the child makes its own such thread when it first needs one (the executor it inherited has none).
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
 
 _LOCK = threading.Lock()
-_LAUNCHER: tuple[int, queue.SimpleQueue[tuple[Callable[[], object], Future[object]]]] | None = None
-
-
-def _serve(requests: queue.SimpleQueue[tuple[Callable[[], object], Future[object]]]) -> None:
-    while True:
-        start, done = requests.get()
-        try:
-            done.set_result(start())
-        except BaseException as exc:  # handed to the caller's thread
-            done.set_exception(exc)
+_LAUNCHER: tuple[int, ThreadPoolExecutor] | None = None  # (the process it belongs to, its one thread)
 
 
 def start_lasting(start: Callable[[], T]) -> T:
@@ -37,10 +28,6 @@ def start_lasting(start: Callable[[], T]) -> T:
     global _LAUNCHER
     with _LOCK:
         if _LAUNCHER is None or _LAUNCHER[0] != os.getpid():  # none yet, or inherited through a fork
-            requests: queue.SimpleQueue[tuple[Callable[[], object], Future[object]]] = queue.SimpleQueue()
-            threading.Thread(target=_serve, args=(requests,), name="nngrade-launcher", daemon=True).start()
-            _LAUNCHER = (os.getpid(), requests)
-        requests = _LAUNCHER[1]
-    done: Future[object] = Future()
-    requests.put((start, done))
-    return done.result()  # type: ignore[return-value]
+            _LAUNCHER = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="nngrade-launcher"))
+        launcher = _LAUNCHER[1]
+    return launcher.submit(start).result()
