@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import html as htmllib
 import re
 from pathlib import Path
 
@@ -121,7 +122,7 @@ def test_autograded_cell_holds_score_and_report(course):
 def _feedback_text(course: Path, student: str) -> str:
     html = (course / "feedback" / student / AID / f"{AID}.html").read_text()
     body = re.sub(r"<style.*?</style>", "", html, flags=re.S)
-    return re.sub(r"<[^>]+>", "", body)
+    return htmllib.unescape(re.sub(r"<[^>]+>", "", body))
 
 
 def test_missing_or_edited_graded_cell_is_explained(course):
@@ -144,6 +145,16 @@ def test_feedback_shows_each_score_once(course):
     assert "Score: 4.0 / " in html
 
 
+def test_feedback_page_comes_from_the_fast_exporter(course):
+    """GenerateFeedback.exporter_class is the course's FeedbackExporter: the key's plot is given
+    nbconvert's alt text, and the page is not BeautifulSoup's rewrite (which writes <meta charset="utf-8"/>)."""
+    from autograder.reports.feedback import NO_ALT
+
+    html = (course / "feedback/key" / AID / f"{AID}.html").read_text()
+    assert re.search(rf'<img src="data:image/png;base64,[^"]+"\s+alt="{NO_ALT}"', html)
+    assert '<meta charset="utf-8" />' in html and '<meta charset="utf-8"/>' not in html
+
+
 def _suite_lines() -> set[str]:
     lines = set()
     for path in (SUITES_DIR / AID).glob("*.py"):
@@ -157,7 +168,7 @@ def _suite_lines() -> set[str]:
 def test_feedback_shows_reports_not_hidden_code(course):
     html = (course / "feedback/strict" / AID / f"{AID}.html").read_text()
     body = re.sub(r"<style.*?</style>", "", html, flags=re.S)
-    text = re.sub(r"<[^>]+>", "", body)
+    text = htmllib.unescape(re.sub(r"<[^>]+>", "", body))
     assert "FAIL step fires (returns 1) at exactly z = 0" in text
     leaked = [line for line in _suite_lines() if line in html]
     assert leaked == []
