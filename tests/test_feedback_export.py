@@ -13,6 +13,7 @@ import base64
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from bs4.exceptions import ParserRejectedMarkup
 from nbconvert.exporters import HTMLExporter
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbgrader.converters import GenerateFeedback
@@ -60,6 +61,16 @@ def test_alt_count_and_text():
     assert html == (f'<img src="a.png" alt="{NO_ALT}"><img src="b.png" alt="b">'
                     f'<img src="c.png" alt="{NO_ALT}"/>')
     assert add_missing_alt("<p>x</p>") == ("<p>x</p>", 0)
+
+
+def test_markup_the_tokenizer_rejects_keeps_the_page():
+    """nbconvert's pass raises on this (a student's markdown can hold it) and that page is lost;
+    here the page is kept, and the images before the bad markup still get their alt text."""
+    bad = '<img src="a.png"><p>text</p><![\x00 <img src="b.png">'
+    with pytest.raises(ParserRejectedMarkup):
+        nbconvert_pass(bad)
+    page, missing = add_missing_alt(bad)
+    assert missing == 1 and page == bad.replace('"a.png"', f'"a.png" alt="{NO_ALT}"')
 
 
 def _notebook() -> nbformat.NotebookNode:
