@@ -83,6 +83,41 @@ def test_a_warm_extra_process_takes_work_from_the_back(jobs, serial, tmp_path, g
 
 
 @pytest.mark.slow
+def test_in_order_the_extra_process_works_just_ahead_and_the_caller_never_idles(jobs, serial, tmp_path,
+                                                                                   grader_config):
+    """nbgrader's way (``claim`` in order): an extra process takes work from the front, and a caller
+    whose next notebook is in flight grades one nobody has started instead of waiting."""
+    make_course(ROOT, tmp_path, [AID])
+    run = LocalRun(tmp_path, grader_config, 2, ("numpy",))
+    run.start()
+    finished: list[tuple[int, str]] = []
+    here = f":{os.getpid()}"
+    try:
+        deadline = time.time() + 300
+        while not run.ready_at and time.time() < deadline:
+            time.sleep(0.1)
+        assert run.ready_at, "the extra grading process never became ready"
+        run.submit(jobs, on_done=lambda it: finished.append((jobs.index(it.job), it.worker)), in_order=True)
+        items, taken = [], []
+        for i, job in enumerate(jobs):  # as nbgrader does: one after the other, each before the next
+            item = run.claim(i)
+            if item is None:  # nobody had started it: graded right here, as GradeInSandbox would
+                taken.append(i)
+                item = grading_jobs.item_of(job, grading_jobs.grade_job(str(tmp_path), grader_config, job))
+            items.append(item)
+    finally:
+        run.close()
+    assert _outcome(items) == serial
+    extra = [i for i, worker in finished if not worker.endswith(here)]
+    stolen = [i for i, worker in finished if worker.endswith(here)]
+    assert extra and extra[0] < len(jobs) // 2, finished  # from the front (not the back, as run() does)
+    assert extra == sorted(extra)
+    # graded here while waiting for one in flight, then handed over by claim() when nbgrader got to it
+    assert stolen and not set(stolen) & set(taken), (finished, taken)
+    assert all(items[i].worker.endswith(here) for i in stolen)
+
+
+@pytest.mark.slow
 def test_a_cache_key_is_taken_once(tmp_path, grader_config, monkeypatch):
     """A key the caller took before grading (nbgrader's prefetch) is not taken again after it."""
     make_course(ROOT, tmp_path, [AID])

@@ -111,10 +111,14 @@ def one_thread_each() -> None:
 class LocalRun:
     """A class graded by this process and ``workers - 1`` extra local processes.
 
-    The caller grades submissions itself, from the front of the class (:meth:`run`), or one by
-    one in any order (:meth:`claim`, used by ``nbgrader autograde``); each extra process takes
-    submissions from the back once it is warm (started, engine imported, zygote up), so starting
-    it never delays a submission. Extra processes come from a multiprocessing fork server that
+    The caller grades submissions itself from the front of the class while each extra process
+    takes them from the back (:meth:`run`), or it asks for them one by one in the class's order
+    (:meth:`submit` with ``in_order``, then :meth:`claim`: ``nbgrader autograde``, which handles
+    each notebook after the one before). Then the extra processes also take them from the front,
+    just ahead of the caller, and a caller that would wait for one in flight grades the next
+    nobody has started instead: results come about in order, and no core waits while work is
+    left. An extra process takes work once it is warm (started, engine imported, zygote up), so
+    starting it never delays a submission. Extra processes come from a multiprocessing fork server that
     has imported the engine (and torch when the class needs it) but run nothing: forking the
     caller is unsafe once it has run torch, and spawning re-imports everything per process. A
     process that dies takes the pool down: its submission goes back to the queue on a fresh
@@ -135,6 +139,7 @@ class LocalRun:
         self._jobs: list[Job] | None = None
         self._keys: list[str | None] = []  # each job's cache key when the caller took it already
         self._pending: deque[int] = deque()
+        self._in_order = False  # extra processes take from the front, and claim() never idles
         self._done: dict[int, BatchItem] = {}
         self._attempts: dict[int, int] = {}
         self._on_done: Callable[[BatchItem], None] = lambda item: None
@@ -185,7 +190,7 @@ class LocalRun:
                     self._cond.wait()
                 if self._closed or not self._pending:
                     return
-                index = self._pending.pop()  # from the back
+                index = self._pending.popleft() if self._in_order else self._pending.pop()
                 assert self._jobs is not None  # pending jobs come with submit()
                 job, key = self._jobs[index], self._keys[index]
             try:
@@ -196,7 +201,10 @@ class LocalRun:
                 with self._cond:
                     self._attempts[index] = self._attempts.get(index, 0) + 1
                     retry = self._attempts[index] < WORKER_ATTEMPTS
-                    if retry:
+                    if retry and self._in_order:  # next in line again: the caller may be waiting for it
+                        self._pending.appendleft(index)
+                        self._cond.notify_all()
+                    elif retry:
                         self._pending.append(index)
                 if not retry:
                     self._finish(index, item_of(job, lost_reply(self.course_root, self.config, job, RuntimeError(
@@ -209,12 +217,15 @@ class LocalRun:
 
     # -- the caller ------------------------------------------------------------------------
     def submit(self, jobs: list[Job], on_done: Callable[[BatchItem], None] | None = None,
-               known: dict[int, BatchItem] | None = None, keys: list[str] | None = None) -> None:
+               known: dict[int, BatchItem] | None = None, keys: list[str] | None = None,
+               in_order: bool = False) -> None:
         """The class to grade (once); ``known`` holds results already at hand (e.g. from the cache),
-        ``keys`` each job's cache key if the caller has taken them (then they are not taken again)."""
+        ``keys`` each job's cache key if the caller has taken them (then they are not taken again),
+        ``in_order``: the caller will :meth:`claim` the jobs in this order."""
         with self._cond:
             if self._jobs is not None:
                 raise RuntimeError("a LocalRun grades one class")
+            self._in_order = in_order
             self._on_done = on_done or (lambda item: None)
             self._done.update(known or {})
             self._pending = deque(i for i in range(len(jobs)) if i not in self._done)
@@ -223,18 +234,35 @@ class LocalRun:
             self._cond.notify_all()
 
     def claim(self, index: int) -> BatchItem | None:
-        """Job ``index``'s result (waiting while another process grades it), or None: the caller
-        has taken it and grades it itself."""
-        with self._cond:
-            while True:
-                if index in self._done:
-                    return self._done[index]
-                if index in self._pending:
-                    self._pending.remove(index)
-                    return None
-                if self._closed:
-                    return None
-                self._cond.wait()
+        """Job ``index``'s result, or None: the caller has taken it and grades it itself.
+
+        While another process grades it, the caller waits; in order (:meth:`submit`), it grades
+        the next job nobody has started meanwhile, here, and looks again.
+        """
+        while True:
+            with self._cond:
+                while True:
+                    if index in self._done:
+                        return self._done[index]
+                    if index in self._pending:
+                        self._pending.remove(index)
+                        return None
+                    if self._closed:
+                        return None
+                    if self._in_order and self._pending:
+                        other = self._pending.popleft()
+                        break
+                    self._cond.wait()
+            self._grade_here(other)
+
+    def _grade_here(self, index: int) -> None:
+        assert self._jobs is not None
+        job = self._jobs[index]
+        try:
+            data = grade_job(str(self.course_root), self.config, job, self._keys[index])
+        except Exception as exc:  # a grader failure here: that job's result says so (never stored)
+            data = lost_reply(self.course_root, self.config, job, exc)
+        self._finish(index, item_of(job, data))
 
     def _finish(self, index: int, item: BatchItem) -> None:
         if item.key and item.graded.cacheable:  # only results the student's work decided
@@ -252,8 +280,7 @@ class LocalRun:
                 if not self._pending:
                     break
                 index = self._pending.popleft()
-            job = jobs[index]
-            self._finish(index, item_of(job, grade_job(str(self.course_root), self.config, job, self._keys[index])))
+            self._grade_here(index)
         with self._cond:
             while len(self._done) < len(jobs):
                 self._cond.wait()

@@ -9,9 +9,11 @@ Two steps, both invisible to the TA:
 2. **Prefetch** (:func:`grade_for_nbgrader`, called by ``GradeInSandbox``): on the first notebook
    of the run, every submission nbgrader is about to autograde (its own list: ``--student``,
    ``--force``, excluded students and the ``submitted/`` layout respected) becomes a
-   :class:`batch.LocalRun`. The extra processes grade from the back of nbgrader's order; when
-   nbgrader reaches a notebook, its result is taken if ready, awaited if in flight, or graded
-   right here if nobody has started it. Either way it is graded by the same engine from the same
+   :class:`batch.LocalRun`. The extra processes grade just ahead of nbgrader, in its order; when
+   nbgrader reaches a notebook, its result is taken if ready, or graded right here if nobody has
+   started it; while one is in flight, this process grades the next one nobody has started. So
+   nbgrader's own steps for each notebook (copies, gradebook) run while the class is graded,
+   not all at the end. Either way it is graded by the same engine from the same
    cells, so scores and gradebook are those of one-at-a-time grading.
 
 A result is reused only when the notebook nbgrader hands over (after its sanitize steps) has the
@@ -262,7 +264,7 @@ def _plan(pre: Any, course_root: Path, config: GraderConfig, current: tuple[str,
                  or not set(preload) <= set(early.preload)):
         warm(config, str(course_root), preload or None, workers, ids)
     if run is not None:
-        run.submit(jobs, known=known, keys=keys)
+        run.submit(jobs, known=known, keys=keys, in_order=True)  # nbgrader takes them in this order
     timings.plan = time.perf_counter() - started
     index = {(job.assignment, job.student): i for i, job in enumerate(jobs)}
     getattr(pre, "log", log).info(
