@@ -66,7 +66,7 @@ start_early(c)
 
 # Feedback: each test cell's report once (its score is in the cell header, not a bare `Out[ ]: 4`).
 c.GenerateFeedback.preprocessors = [GetGrades, HideScoreOutputs, CSSHTMLHeaderPreprocessor]
-# nbconvert's HTML page without its BeautifulSoup round trip (the same page, about 1.5x faster)
+# nbconvert's HTML page without its BeautifulSoup round trip (the same page, in about half the time)
 c.GenerateFeedback.exporter_class = FeedbackExporter
 
 # `nbgrader zip_collect <id>`: files in downloaded/<id>/archive/ named as Canvas's "Download
